@@ -1,0 +1,73 @@
+# iotops.dps_tls: every target bootstraps what it needs from nothing (a virtualenv from PyPI,
+# Debian packages with apt-get), so a fresh clone needs only `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+BUILD ?= $(CURDIR)/.build
+COLL := $(BUILD)/ansible_collections/iotops/dps_tls
+BIN := $(VENV)/bin
+PIP_CACHE := $(HOME)/.ansible/test/cache
+ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
+APT_PACKAGES := openssl ca-certificates util-linux p11-kit iproute2 nmap
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
+export ANSIBLE_FORCE_COLOR ?= 0
+
+.PHONY: help venv system-packages collection demo test sanity units integration lint emulator bench clean
+
+help:
+	@echo "make demo         run the whole flow offline against the bundled DPS emulator"
+	@echo "make test         sanity, units, integration and lints (what CI runs)"
+	@echo "make sanity | units | integration | lint | emulator | bench | clean"
+
+$(VENV)/.ready: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	mkdir -p $(PIP_CACHE)
+	@# ansible-test's pip bootstrap downloads from a host outside the package registries; use pip's wheel instead.
+	$(BIN)/pip download -q --no-deps -d $(PIP_CACHE) pip==24.2
+	cp hack/get_pip_standin.py $(PIP_CACHE)/get_pip_24_2.py
+	touch $@
+
+venv: $(VENV)/.ready
+
+# Debian packages the tests use (real update-ca-certificates, openssl s_server, unshare, nmap).
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+collection: venv
+	@hack/sync_collection.sh $(BUILD) >/dev/null
+
+demo: collection
+	cd $(COLL) && $(BIN)/python hack/demo.py
+
+emulator: collection
+	cd $(COLL) && PYTHONPATH=emulator $(BIN)/python -m dpsemu serve --state-dir $(CURDIR)/.build/emulator-state
+
+test: sanity units integration lint
+
+sanity: collection
+	$(ANSIBLE_TEST) sanity --venv --python 3.11 --color no
+
+units: collection
+	$(ANSIBLE_TEST) units --local --python 3.11 --color no
+
+integration: collection system-packages
+	$(ANSIBLE_TEST) integration --local --python 3.11 --color no $(TARGETS)
+
+lint: collection
+	cd $(COLL) && $(BIN)/ansible-lint --offline --profile production
+	cd $(COLL) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(COLL) && $(BIN)/antsibull-changelog lint
+
+bench: collection system-packages
+	cd $(COLL) && $(BIN)/python hack/bench.py
+
+clean:
+	rm -rf $(BUILD) $(VENV)

@@ -1,0 +1,18 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place where a module turns the collection's errors into a task failure."""
+
+from __future__ import annotations
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, MissingDependencyError
+
+
+def run_module(module, action):
+    """Run action() -> result dict; exit with it, or fail with the collection error it raised."""
+    try:
+        result = action()
+    except MissingDependencyError as exc:
+        module.fail_json(msg=exc.message, **exc.details)
+    except DpsTlsError as exc:
+        module.fail_json(msg=exc.message, **exc.details)
+    module.exit_json(**result)
