@@ -15,4 +15,7 @@ fi
 cd "$src"
 git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf - | tar -xf - -C "$dest"
+# ansible-test lists files through git: give the copy a repository of its own, or it would ask
+# the enclosing checkout, which ignores the build folder.
+[ -d "$dest/.git" ] || git -C "$dest" init -q
 echo "$dest"

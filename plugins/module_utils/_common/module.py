@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, MissingDependencyError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError
 
 
 def run_module(module, action):
     """Run action() -> result dict; exit with it, or fail with the collection error it raised."""
     try:
         result = action()
-    except MissingDependencyError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
     except DpsTlsError as exc:
         module.fail_json(msg=exc.message, **exc.details)
     module.exit_json(**result)
