@@ -9,7 +9,7 @@ COLL := $(BUILD)/ansible_collections/iotops/dps_tls
 BIN := $(VENV)/bin
 PIP_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
-APT_PACKAGES := openssl ca-certificates util-linux p11-kit iproute2 nmap
+APT_PACKAGES := openssl ca-certificates util-linux p11-kit iproute2 nmap shellcheck
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
 export ANSIBLE_FORCE_COLOR ?= 0
@@ -52,7 +52,7 @@ emulator: collection
 
 test: sanity units integration lint
 
-sanity: collection
+sanity: collection system-packages
 	$(ANSIBLE_TEST) sanity --venv --python 3.11 --color no
 
 units: collection
