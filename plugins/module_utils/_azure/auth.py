@@ -1,0 +1,293 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure connection settings: the shared options, their environment fallbacks, the cloud, and which credential to use.
+
+Choosing a credential is pure (options + environment in, a CredentialPlan out), so it can be tested without a network
+and without azure-identity; build_credential() is the only place that imports azure-identity.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
+    DpsTlsError,
+    InvalidInputError,
+    MissingDependencyError,
+)
+
+AUTH_SOURCES = ('auto', 'env', 'credential_file', 'cli', 'msi', 'workload_identity', 'azure_pipelines')
+
+# Options shared by every Azure module (doc fragment iotops.dps_tls.azure). Environment fallbacks are resolved in
+# AzureSettings, not by the argument spec, so that a value in the task always beats one in the environment.
+AZURE_ARGUMENT_SPEC = dict(
+    auth_source=dict(type='str', default='auto', choices=list(AUTH_SOURCES)),
+    subscription_id=dict(type='str'),
+    tenant=dict(type='str'),
+    client_id=dict(type='str'),
+    secret=dict(type='str', no_log=True),
+    client_certificate_path=dict(type='path'),
+    profile=dict(type='str'),
+    cloud_environment=dict(type='str', default='AzureCloud',
+                           choices=['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']),
+    resource_manager_endpoint=dict(type='str'),
+    authority_host=dict(type='str'),
+    ca_bundle=dict(type='path'),
+    credential_scope=dict(type='str'),
+    api_version=dict(type='str'),
+)
+
+# option -> environment variables, first match wins (azure-identity's names, then azure.azcollection's).
+ENV_FALLBACKS = dict(
+    subscription_id=('AZURE_SUBSCRIPTION_ID',),
+    tenant=('AZURE_TENANT_ID', 'AZURE_TENANT'),
+    client_id=('AZURE_CLIENT_ID',),
+    secret=('AZURE_CLIENT_SECRET', 'AZURE_SECRET'),
+    client_certificate_path=('AZURE_CLIENT_CERTIFICATE_PATH',),
+    resource_manager_endpoint=('AZURE_RESOURCE_MANAGER_ENDPOINT',),
+    authority_host=('AZURE_AUTHORITY_HOST',),
+)
+
+# cloud_environment -> (resource manager endpoint, token scope, authority host); the same values azure-mgmt-core's
+# get_arm_endpoints() and azure-identity's AzureAuthorityHosts carry (checked by a unit test).
+CLOUDS = dict(
+    AzureCloud=('https://management.azure.com/', 'https://management.azure.com/.default',
+                'login.microsoftonline.com'),
+    AzureUSGovernment=('https://management.usgovcloudapi.net/', 'https://management.core.usgovcloudapi.net/.default',
+                       'login.microsoftonline.us'),
+    AzureChinaCloud=('https://management.chinacloudapi.cn/', 'https://management.chinacloudapi.cn/.default',
+                     'login.chinacloudapi.cn'),
+)
+
+CREDENTIAL_FILE = '~/.azure/credentials'
+
+
+class CredentialPlan:
+    """Which azure-identity credential class to build, and with which keyword arguments."""
+
+    def __init__(self, source, class_name, kwargs, subscription_id=None):
+        self.source = source  # the auth source actually used, as reported to the user
+        self.class_name = class_name
+        self.kwargs = kwargs
+        self.subscription_id = subscription_id
+
+    def describe(self):
+        """The plan in words, without any secret: used in authentication error messages."""
+        parts = ['auth_source %s (%s)' % (self.source, self.class_name)]
+        for key in ('tenant_id', 'client_id'):
+            if self.kwargs.get(key):
+                parts.append('%s %s' % (key.replace('_id', ' id'), self.kwargs[key]))
+        return ', '.join(parts)
+
+
+class AzureSettings:
+    """The Azure options of a task with environment fallbacks applied, and the endpoints they imply."""
+
+    def __init__(self, params, environ=None):
+        environ = os.environ if environ is None else environ
+        self.environ = environ
+        self.explicit = dict((k, params.get(k)) for k in AZURE_ARGUMENT_SPEC if params.get(k) not in (None, ''))
+        self.values = dict(self.explicit)
+        for option, names in ENV_FALLBACKS.items():
+            if option not in self.values:
+                for name in names:
+                    if environ.get(name):
+                        self.values[option] = environ[name]
+                        break
+        self.auth_source = params.get('auth_source') or 'auto'
+        self.cloud_environment = params.get('cloud_environment') or 'AzureCloud'
+        if self.cloud_environment not in CLOUDS:
+            raise InvalidInputError('cloud_environment', 'must be one of %s, got %r' % (
+                ', '.join(sorted(CLOUDS)), self.cloud_environment))
+        cloud_arm, cloud_scope, cloud_authority = CLOUDS[self.cloud_environment]
+        endpoint = self.values.get('resource_manager_endpoint')
+        if endpoint and not endpoint.lower().startswith('https://'):
+            raise InvalidInputError('resource_manager_endpoint', 'must be an https:// URL, got %r' % endpoint)
+        self.resource_manager_endpoint = (endpoint or cloud_arm).rstrip('/')
+        if self.values.get('credential_scope'):
+            self.credential_scope = self.values['credential_scope']
+        elif endpoint:
+            # A custom endpoint (Azure Stack, a sovereign cloud, the emulator) checks tokens issued for itself.
+            self.credential_scope = self.resource_manager_endpoint + '/.default'
+        else:
+            self.credential_scope = cloud_scope
+        self.authority_host = self.values.get('authority_host') or cloud_authority
+        # Instance discovery asks login.microsoftonline.com about the authority: a private authority would fail it.
+        self.custom_authority = bool(self.values.get('authority_host'))
+        ca_bundle = self.values.get('ca_bundle')
+        if ca_bundle and not os.path.isfile(ca_bundle):
+            raise InvalidInputError('ca_bundle', 'no such file: %s' % ca_bundle)
+        self.ca_bundle = ca_bundle
+        self.api_version = self.values.get('api_version')
+
+    def get(self, option):
+        return self.values.get(option)
+
+    def transport_kwargs(self):
+        """Keyword arguments every azure-core pipeline (credential and client) gets."""
+        return dict(connection_verify=self.ca_bundle) if self.ca_bundle else {}
+
+    def identity_kwargs(self):
+        kwargs = dict(authority=self.authority_host)
+        if self.custom_authority:
+            kwargs['disable_instance_discovery'] = True
+        kwargs.update(self.transport_kwargs())
+        return kwargs
+
+
+def read_credential_file(profile, path=CREDENTIAL_FILE):
+    """One profile of the azure.azcollection credentials file (INI: subscription_id, client_id, secret, tenant)."""
+    path = os.path.expanduser(path)
+    parser = configparser.ConfigParser()
+    try:
+        with open(path) as handle:
+            parser.read_file(handle)
+    except (OSError, configparser.Error) as exc:
+        raise InvalidInputError('profile', 'cannot read the credentials file %s: %s' % (path, exc))
+    if not parser.has_section(profile):
+        raise InvalidInputError('profile', 'the credentials file %s has no [%s] profile (profiles: %s)' % (
+            path, profile, ', '.join(parser.sections()) or 'none'))
+    return dict(parser.items(profile))
+
+
+def _service_principal_plan(settings, source_label, values, allow_token_file=True):
+    """A plan from client_id + tenant + one of secret, certificate or federated token file, or None."""
+    tenant, client_id = values.get('tenant'), values.get('client_id')
+    if not client_id:
+        return None
+    common = dict(tenant_id=tenant, client_id=client_id)
+    common.update(settings.identity_kwargs())
+    if values.get('secret'):
+        plan = CredentialPlan(source_label, 'ClientSecretCredential', dict(common, client_secret=values['secret']))
+    elif values.get('client_certificate_path'):
+        plan = CredentialPlan(source_label, 'CertificateCredential',
+                              dict(common, certificate_path=values['client_certificate_path']))
+    elif allow_token_file and settings.environ.get('AZURE_FEDERATED_TOKEN_FILE'):
+        plan = CredentialPlan('workload_identity', 'WorkloadIdentityCredential',
+                              dict(common, token_file_path=settings.environ['AZURE_FEDERATED_TOKEN_FILE']))
+    else:
+        return None
+    if not tenant:
+        raise InvalidInputError('tenant', 'a service principal (client_id %s) needs a tenant; set tenant or '
+                                          'AZURE_TENANT_ID' % client_id)
+    return plan
+
+
+def _plan_credential_file(settings):
+    profile = settings.get('profile') or 'default'
+    entries = read_credential_file(profile)
+    values = dict(tenant=entries.get('tenant'), client_id=entries.get('client_id'), secret=entries.get('secret'))
+    plan = _service_principal_plan(settings, 'credential_file', values, allow_token_file=False)
+    if plan is None or plan.class_name != 'ClientSecretCredential':
+        raise InvalidInputError('profile', 'profile [%s] of %s needs client_id, secret and tenant' % (
+            profile, os.path.expanduser(CREDENTIAL_FILE)))
+    plan.subscription_id = entries.get('subscription_id')
+    return plan
+
+
+def _plan_workload_identity(settings):
+    token_file = settings.environ.get('AZURE_FEDERATED_TOKEN_FILE')
+    if not token_file:
+        raise InvalidInputError('auth_source', 'workload_identity needs AZURE_FEDERATED_TOKEN_FILE in the environment')
+    if not settings.get('client_id') or not settings.get('tenant'):
+        raise InvalidInputError('auth_source', 'workload_identity needs client_id and tenant (or AZURE_CLIENT_ID and '
+                                               'AZURE_TENANT_ID)')
+    kwargs = dict(tenant_id=settings.get('tenant'), client_id=settings.get('client_id'), token_file_path=token_file)
+    kwargs.update(settings.identity_kwargs())
+    return CredentialPlan('workload_identity', 'WorkloadIdentityCredential', kwargs)
+
+
+def _plan_msi(settings):
+    kwargs = dict(settings.transport_kwargs())
+    if settings.get('client_id'):
+        kwargs['client_id'] = settings.get('client_id')
+    return CredentialPlan('msi', 'ManagedIdentityCredential', kwargs)
+
+
+def _plan_cli(settings):
+    kwargs = {}
+    if settings.explicit.get('tenant'):
+        kwargs['tenant_id'] = settings.explicit['tenant']
+    return CredentialPlan('cli', 'AzureCliCredential', kwargs)
+
+
+def _plan_azure_pipelines(settings):
+    missing = [name for name in ('AZURESUBSCRIPTION_SERVICE_CONNECTION_ID', 'SYSTEM_ACCESSTOKEN')
+               if not settings.environ.get(name)]
+    if missing or not settings.get('client_id') or not settings.get('tenant'):
+        raise InvalidInputError('auth_source', 'azure_pipelines needs client_id, tenant and, in the environment, '
+                                               'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID and SYSTEM_ACCESSTOKEN '
+                                               '(map $(System.AccessToken) into the task)')
+    kwargs = dict(tenant_id=settings.get('tenant'), client_id=settings.get('client_id'),
+                  service_connection_id=settings.environ['AZURESUBSCRIPTION_SERVICE_CONNECTION_ID'],
+                  system_access_token=settings.environ['SYSTEM_ACCESSTOKEN'])
+    kwargs.update(settings.identity_kwargs())
+    return CredentialPlan('azure_pipelines', 'AzurePipelinesCredential', kwargs)
+
+
+def _plan_auto(settings):
+    # Most explicit first: credentials in the task, then the environment, then the credentials file, then a
+    # managed identity the host advertises, then the Azure CLI. Decided without network calls.
+    plan = _service_principal_plan(settings, 'env', settings.explicit, allow_token_file=False)
+    if plan:
+        return plan
+    plan = _service_principal_plan(settings, 'env', settings.values)
+    if plan:
+        return plan
+    if settings.get('profile') or os.path.isfile(os.path.expanduser(CREDENTIAL_FILE)):
+        return _plan_credential_file(settings)
+    if any(settings.environ.get(name) for name in ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')):
+        return _plan_msi(settings)
+    if shutil.which('az'):
+        return _plan_cli(settings)
+    raise DpsTlsError(
+        'No Azure credentials found (auth_source auto): set client_id, tenant and secret or client_certificate_path '
+        '(or AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or '
+        'AZURE_FEDERATED_TOKEN_FILE), create %s, run on a host with a managed identity, or log in with `az login`; '
+        'or choose auth_source explicitly' % CREDENTIAL_FILE, auth_source='auto')
+
+
+def _plan_env(settings):
+    plan = _service_principal_plan(settings, 'env', settings.explicit, allow_token_file=False) or \
+        _service_principal_plan(settings, 'env', settings.values)
+    if plan is None:
+        raise InvalidInputError('auth_source', 'env needs client_id and tenant with secret, client_certificate_path '
+                                               'or AZURE_FEDERATED_TOKEN_FILE (options or AZURE_* variables)')
+    return plan
+
+
+PLANNERS = dict(
+    auto=_plan_auto,
+    env=_plan_env,
+    credential_file=_plan_credential_file,
+    cli=_plan_cli,
+    msi=_plan_msi,
+    workload_identity=_plan_workload_identity,
+    azure_pipelines=_plan_azure_pipelines,
+)
+
+
+def plan_credential(settings):
+    """Decide which credential the settings ask for; raises InvalidInputError when they are incomplete."""
+    plan = PLANNERS[settings.auth_source](settings)
+    subscription_id = settings.get('subscription_id') or plan.subscription_id
+    if not subscription_id:
+        raise InvalidInputError('subscription_id', 'required: set subscription_id or AZURE_SUBSCRIPTION_ID')
+    plan.subscription_id = subscription_id
+    return plan
+
+
+def build_credential(plan):
+    """Instantiate the azure-identity credential of a plan (no token is requested yet)."""
+    try:
+        import azure.identity as identity
+    except ImportError as exc:
+        raise MissingDependencyError('azure-identity', 'to authenticate to Azure', error=exc)
+    try:
+        return getattr(identity, plan.class_name)(**plan.kwargs)
+    except (ValueError, OSError, TypeError) as exc:
+        # e.g. an unreadable or malformed certificate file
+        raise DpsTlsError('Cannot set up Azure credentials (%s): %s' % (plan.describe(), exc),
+                          auth_source=plan.source, error_kind='authentication')

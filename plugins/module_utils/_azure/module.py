@@ -1,0 +1,51 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AzureModule: an AnsibleModule with the shared Azure options, a DPS client factory and one error path."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth, client, errors, waiter
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.module import run_module
+
+DEFAULT_TIMEOUT = 600
+
+
+class AzureModule:
+    """Merges the Azure options into a module's argument spec and owns credentials, clients and their errors."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(auth.AZURE_ARGUMENT_SPEC)
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff = self.module._diff
+        self._plan = None
+
+    def waiter(self):
+        """The task's overall deadline (option timeout, when the module has one)."""
+        return waiter.Waiter(self.params.get('timeout') or DEFAULT_TIMEOUT)
+
+    def credential_plan(self):
+        """Which credential the options choose; raises InvalidInputError before any network call."""
+        if self._plan is None:
+            self._plan = auth.plan_credential(auth.AzureSettings(self.params))
+        return self._plan
+
+    def dps_client(self):
+        settings = auth.AzureSettings(self.params)
+        plan = self.credential_plan()
+        credential = auth.build_credential(plan)
+        return client.dps_client(settings, credential, plan.subscription_id,
+                                 self.params.get('timeout') or DEFAULT_TIMEOUT)
+
+    def azure_errors(self, operation):
+        """Context manager: Azure SDK exceptions in the block become one clear collection error."""
+        description = self._plan.describe() if self._plan else None
+        return errors.azure_errors(operation, description)
+
+    def run(self, action):
+        """exit_json with action(self)'s result, or fail_json with the collection error it raised."""
+        run_module(self.module, lambda: action(self))

@@ -1,0 +1,31 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One overall deadline for a task, shared by its requests and long-running operations."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import AzureTimeoutError
+
+
+class Waiter:
+    """A clock with a deadline. The SDK's poller does the polling (at the pace of Retry-After); this bounds it."""
+
+    def __init__(self, timeout, clock=time.monotonic):
+        self.timeout = timeout
+        self.clock = clock
+        self.deadline = clock() + timeout
+
+    def remaining(self):
+        return max(0.0, self.deadline - self.clock())
+
+    def result(self, poller, operation):
+        """Wait for an LROPoller until the deadline; its result, or AzureTimeoutError if it is still running."""
+        poller.wait(timeout=self.remaining())
+        if not poller.done():
+            raise AzureTimeoutError(
+                '%s did not finish within timeout=%ss (status %s); it goes on in Azure: run the task again to pick '
+                'up its outcome, or raise timeout' % (operation, self.timeout, poller.status()),
+                error_kind='timeout', operation=operation, timeout=self.timeout)
+        return poller.result()

@@ -1,0 +1,102 @@
+#!/usr/bin/python
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: dps_instance_info
+short_description: Get or list Azure IoT Hub Device Provisioning Service instances
+version_added: 0.1.0
+author: IoT Ops (@iotops)
+description:
+  - Returns one DPS instance, the instances of a resource group, or every instance in the subscription, with their
+    minimum TLS version (null for an instance created without one).
+  - A missing instance gives an empty list; an authentication failure fails the task.
+options:
+  name:
+    description: The name of one instance. Needs O(resource_group).
+    type: str
+  resource_group:
+    description: The resource group to list; omit it (and O(name)) to list the whole subscription.
+    type: str
+extends_documentation_fragment:
+  - iotops.dps_tls.azure
+attributes:
+  check_mode:
+    support: full
+    description: Only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller (or any host with the Azure SDK) and talks to Azure Resource Manager.
+seealso:
+  - module: iotops.dps_tls.dps_instance
+'''
+
+EXAMPLES = r'''
+- name: Find instances that were created without a minimum TLS version
+  iotops.dps_tls.dps_instance_info:
+  register: all_dps
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ all_dps.dps_instances | selectattr('min_tls_version', 'none') | map(attribute='id') | list }}"
+
+- name: Read one instance
+  iotops.dps_tls.dps_instance_info:
+    name: fleet-dps-weu
+    resource_group: iot-fleet
+  register: one
+'''
+
+RETURN = r'''
+dps_instances:
+  description:
+    - The instances found, each with the fields M(iotops.dps_tls.dps_instance) returns in RV(ignore:dps).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/iot-fleet/providers/Microsoft.Devices/provisioningServices/fleet-dps-weu
+      name: fleet-dps-weu
+      resource_group: iot-fleet
+      location: westeurope
+      sku: S1
+      capacity: 1
+      min_tls_version: "1.2"
+      state: Active
+      provisioning_state: Succeeded
+      id_scope: 0ne00000A0A
+      device_provisioning_host_name: global.azure-devices-provisioning.net
+      service_operations_host_name: fleet-dps-weu.azure-devices-provisioning.net
+      allocation_policy: Hashed
+      public_network_access: Enabled
+      data_residency: false
+      ip_filter_rules: []
+      tags: {}
+      linked_hubs: []
+      etag: AAAAAAFD6M4=
+'''
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance
+
+
+def read_instances(azure):
+    params = azure.params
+    instance.validate_info_query(params['resource_group'], params['name'])
+    azure.credential_plan()
+    api = instance.DpsInstances(azure.dps_client(), azure.waiter(), azure.azure_errors)
+    return instance.instance_info(api, resource_group=params['resource_group'], name=params['name'])
+
+
+def main():
+    azure = AzureModule(dict(name=dict(type='str'), resource_group=dict(type='str')), supports_check_mode=True)
+    azure.run(read_instances)
+
+
+if __name__ == '__main__':
+    main()
