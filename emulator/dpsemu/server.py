@@ -124,8 +124,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             response = self._route(app, request)
         response.headers["x-ms-request-id"] = request.request_id
         payload = response.payload()
-        app.requests.add(request.method, request.path, request.loggable_query(), response.status, request.request_id,
-                         fault="status" if fault else None)
+        if not request.path.startswith("/_emulator/"):
+            app.requests.add(request.method, request.path, request.loggable_query(), response.status,
+                             request.request_id, fault="status" if fault else None)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
