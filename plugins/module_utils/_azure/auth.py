@@ -152,14 +152,19 @@ def read_credential_file(profile, path=CREDENTIAL_FILE):
     return dict(parser.items(profile))
 
 
-def _service_principal_plan(settings, source_label, values, allow_token_file=True):
-    """A plan from client_id + tenant + one of secret, certificate or federated token file, or None."""
+def _service_principal_plan(settings, source_label, values, explicit=None, allow_token_file=True):
+    """A plan from client_id + tenant + one of secret, certificate or federated token file, or None.
+
+    A secret or certificate given in the task wins over one from the environment, so a task can use a certificate
+    while AZURE_CLIENT_SECRET is set.
+    """
+    explicit = explicit or {}
     tenant, client_id = values.get('tenant'), values.get('client_id')
     if not client_id:
         return None
     common = dict(tenant_id=tenant, client_id=client_id)
     common.update(settings.identity_kwargs())
-    if values.get('secret'):
+    if explicit.get('secret') or (values.get('secret') and not explicit.get('client_certificate_path')):
         plan = CredentialPlan(source_label, 'ClientSecretCredential', dict(common, client_secret=values['secret']))
     elif values.get('client_certificate_path'):
         plan = CredentialPlan(source_label, 'CertificateCredential',
@@ -230,10 +235,7 @@ def _plan_azure_pipelines(settings):
 def _plan_auto(settings):
     # Most explicit first: credentials in the task, then the environment, then the credentials file, then a
     # managed identity the host advertises, then the Azure CLI. Decided without network calls.
-    plan = _service_principal_plan(settings, 'env', settings.explicit, allow_token_file=False)
-    if plan:
-        return plan
-    plan = _service_principal_plan(settings, 'env', settings.values)
+    plan = _service_principal_plan(settings, settings.auth_source, settings.values, settings.explicit)
     if plan:
         return plan
     if settings.get('profile') or os.path.isfile(os.path.expanduser(CREDENTIAL_FILE)):
@@ -250,8 +252,7 @@ def _plan_auto(settings):
 
 
 def _plan_env(settings):
-    plan = _service_principal_plan(settings, 'env', settings.explicit, allow_token_file=False) or \
-        _service_principal_plan(settings, 'env', settings.values)
+    plan = _service_principal_plan(settings, settings.auth_source, settings.values, settings.explicit)
     if plan is None:
         raise InvalidInputError('auth_source', 'env needs client_id and tenant with secret, client_certificate_path '
                                                'or AZURE_FEDERATED_TOKEN_FILE (options or AZURE_* variables)')

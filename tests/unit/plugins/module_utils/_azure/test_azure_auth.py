@@ -1,0 +1,228 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which credential is built from which options and environment; no network, no token."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+
+SUB = '00000000-0000-0000-0000-000000000001'
+TENANT = '00000000-0000-0000-0000-00000000000t'
+CLIENT = '00000000-0000-0000-0000-00000000000c'
+
+
+@pytest.fixture(autouse=True)
+def no_local_credentials(monkeypatch, tmp_path):
+    # The host running the tests must not leak into auto: no credentials file, no az.
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.setattr(auth.shutil, 'which', lambda name: None)
+
+
+def plan(params=None, environ=None):
+    return auth.plan_credential(auth.AzureSettings(dict(params or {}), environ=dict(environ or {})))
+
+
+def test_secret_from_options():
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, secret='s3cret'))
+    assert p.class_name == 'ClientSecretCredential'
+    assert p.kwargs['client_secret'] == 's3cret'
+    assert p.kwargs['authority'] == 'login.microsoftonline.com'
+    assert 'disable_instance_discovery' not in p.kwargs
+    assert p.subscription_id == SUB
+    assert 's3cret' not in p.describe()
+
+
+def test_secret_from_azure_identity_environment():
+    p = plan(environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT,
+                          AZURE_CLIENT_SECRET='x'))
+    assert p.class_name == 'ClientSecretCredential'
+    assert p.kwargs['tenant_id'] == TENANT
+
+
+def test_azcollection_environment_names_accepted():
+    p = plan(environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT=TENANT, AZURE_CLIENT_ID=CLIENT, AZURE_SECRET='x'))
+    assert p.class_name == 'ClientSecretCredential'
+    assert p.kwargs['tenant_id'] == TENANT
+    assert p.kwargs['client_secret'] == 'x'
+
+
+def test_option_beats_environment():
+    p = plan(dict(tenant='from-task'), environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT,
+                                                    AZURE_CLIENT_ID=CLIENT, AZURE_CLIENT_SECRET='x'))
+    assert p.kwargs['tenant_id'] == 'from-task'
+
+
+def test_certificate_in_task_wins_over_secret_in_environment():
+    p = plan(dict(client_certificate_path='/tmp/sp.pem'),
+             environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT,
+                          AZURE_CLIENT_SECRET='x'))
+    assert p.class_name == 'CertificateCredential'
+    assert p.kwargs['certificate_path'] == '/tmp/sp.pem'
+    assert 'client_secret' not in p.kwargs
+
+
+def test_certificate_from_environment():
+    p = plan(environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT,
+                          AZURE_CLIENT_CERTIFICATE_PATH='/tmp/sp.pem'))
+    assert p.class_name == 'CertificateCredential'
+
+
+def test_workload_identity_in_auto_from_token_file():
+    p = plan(environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT,
+                          AZURE_FEDERATED_TOKEN_FILE='/var/run/token'))
+    assert (p.source, p.class_name) == ('workload_identity', 'WorkloadIdentityCredential')
+    assert p.kwargs['token_file_path'] == '/var/run/token'
+
+
+def test_workload_identity_explicit_needs_token_file():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(auth_source='workload_identity', subscription_id=SUB, tenant=TENANT, client_id=CLIENT))
+    assert 'AZURE_FEDERATED_TOKEN_FILE' in err.value.message
+
+
+def test_msi_with_user_assigned_client_id():
+    p = plan(dict(auth_source='msi', subscription_id=SUB, client_id=CLIENT))
+    assert p.class_name == 'ManagedIdentityCredential'
+    assert p.kwargs == dict(client_id=CLIENT)
+
+
+def test_auto_picks_msi_when_host_advertises_it():
+    p = plan(dict(subscription_id=SUB), environ=dict(IDENTITY_ENDPOINT='http://169.254.1.1/t', IDENTITY_HEADER='h'))
+    assert p.class_name == 'ManagedIdentityCredential'
+
+
+def test_auto_picks_cli_last(monkeypatch):
+    monkeypatch.setattr(auth.shutil, 'which', lambda name: '/usr/bin/az' if name == 'az' else None)
+    p = plan(dict(subscription_id=SUB))
+    assert (p.source, p.class_name) == ('cli', 'AzureCliCredential')
+
+
+def test_cli_never_gets_secrets():
+    p = plan(dict(auth_source='cli', subscription_id=SUB, tenant=TENANT),
+             environ=dict(AZURE_CLIENT_SECRET='x', AZURE_CLIENT_ID=CLIENT))
+    assert p.class_name == 'AzureCliCredential'
+    assert p.kwargs == dict(tenant_id=TENANT)
+
+
+def test_auto_without_anything_says_where_it_looked():
+    with pytest.raises(DpsTlsError) as err:
+        plan(dict(subscription_id=SUB))
+    assert 'No Azure credentials found' in err.value.message
+    assert 'az login' in err.value.message
+
+
+def test_credential_file_profile(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text(
+        '[default]\nsubscription_id=%s\nclient_id=a\nsecret=b\ntenant=c\n'
+        '[prod]\nsubscription_id=prod-sub\nclient_id=pa\nsecret=pb\ntenant=pc\n' % SUB)
+    p = plan(dict(auth_source='credential_file', profile='prod'))
+    assert p.source == 'credential_file'
+    assert (p.kwargs['client_id'], p.kwargs['client_secret'], p.kwargs['tenant_id']) == ('pa', 'pb', 'pc')
+    assert p.subscription_id == 'prod-sub'
+    # auto finds the file too, and the default profile
+    assert plan().kwargs['client_id'] == 'a'
+
+
+def test_credential_file_missing_profile(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text('[default]\nclient_id=a\n')
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(auth_source='credential_file', profile='nope'))
+    assert err.value.option == 'profile'
+    assert 'no [nope] profile' in err.value.message
+
+
+def test_azure_pipelines_reads_service_connection_from_environment():
+    p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT),
+             environ=dict(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID='sc', SYSTEM_ACCESSTOKEN='tok'))
+    assert p.class_name == 'AzurePipelinesCredential'
+    assert p.kwargs['service_connection_id'] == 'sc'
+
+
+def test_azure_pipelines_incomplete():
+    with pytest.raises(InvalidInputError):
+        plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT))
+
+
+def test_subscription_required():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(tenant=TENANT, client_id=CLIENT, secret='x'))
+    assert err.value.option == 'subscription_id'
+
+
+def test_service_principal_needs_tenant():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(subscription_id=SUB, client_id=CLIENT, secret='x'))
+    assert err.value.option == 'tenant'
+
+
+def test_custom_cloud_audience_and_instance_discovery(tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text('x')
+    settings = auth.AzureSettings(dict(resource_manager_endpoint='https://127.0.0.1:8443/',
+                                       authority_host='https://127.0.0.1:8443', ca_bundle=str(ca)), environ={})
+    assert settings.resource_manager_endpoint == 'https://127.0.0.1:8443'
+    assert settings.credential_scope == 'https://127.0.0.1:8443/.default'
+    kwargs = settings.identity_kwargs()
+    assert kwargs['disable_instance_discovery'] is True
+    assert kwargs['authority'] == 'https://127.0.0.1:8443'
+    assert kwargs['connection_verify'] == str(ca)
+
+
+def test_custom_cloud_from_environment():
+    settings = auth.AzureSettings({}, environ=dict(AZURE_RESOURCE_MANAGER_ENDPOINT='https://arm.local',
+                                                   AZURE_AUTHORITY_HOST='https://login.local'))
+    assert settings.credential_scope == 'https://arm.local/.default'
+    assert settings.identity_kwargs()['disable_instance_discovery'] is True
+
+
+def test_credential_scope_option_wins():
+    settings = auth.AzureSettings(dict(resource_manager_endpoint='https://arm.local',
+                                       credential_scope='https://management.core.windows.net/.default'), environ={})
+    assert settings.credential_scope == 'https://management.core.windows.net/.default'
+
+
+@pytest.mark.parametrize('cloud', sorted(auth.CLOUDS))
+def test_cloud_table_matches_the_sdk(cloud):
+    from azure.core import AzureClouds
+    from azure.identity import AzureAuthorityHosts
+    from azure.mgmt.core.tools import get_arm_endpoints
+    sdk_cloud = dict(AzureCloud=AzureClouds.AZURE_PUBLIC_CLOUD, AzureUSGovernment=AzureClouds.AZURE_US_GOVERNMENT,
+                     AzureChinaCloud=AzureClouds.AZURE_CHINA_CLOUD)[cloud]
+    authority = dict(AzureCloud=AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
+                     AzureUSGovernment=AzureAuthorityHosts.AZURE_GOVERNMENT,
+                     AzureChinaCloud=AzureAuthorityHosts.AZURE_CHINA)[cloud]
+    endpoints = get_arm_endpoints(sdk_cloud)
+    assert auth.CLOUDS[cloud] == (endpoints['resource_manager'], endpoints['credential_scopes'][0], authority)
+    settings = auth.AzureSettings(dict(cloud_environment=cloud), environ={})
+    assert settings.credential_scope == endpoints['credential_scopes'][0]
+    assert 'disable_instance_discovery' not in settings.identity_kwargs()
+
+
+def test_bad_endpoint_and_missing_ca_bundle():
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(resource_manager_endpoint='http://arm.local'), environ={})
+    assert err.value.option == 'resource_manager_endpoint'
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle='/nonexistent/ca.pem'), environ={})
+    assert err.value.option == 'ca_bundle'
+
+
+def test_build_credential_makes_the_planned_class(tmp_path):
+    from azure.identity import ClientSecretCredential
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, secret='x'))
+    assert isinstance(auth.build_credential(p), ClientSecretCredential)
+
+
+def test_build_credential_bad_certificate_is_an_authentication_error(tmp_path):
+    bad = tmp_path / 'sp.pem'
+    bad.write_text('not a certificate')
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, client_certificate_path=str(bad)))
+    with pytest.raises(DpsTlsError) as err:
+        auth.build_credential(p)
+    assert err.value.details['error_kind'] == 'authentication'
+    assert 'CertificateCredential' in err.value.message

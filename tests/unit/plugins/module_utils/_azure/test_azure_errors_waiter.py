@@ -1,0 +1,151 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Error mapping (status, code, message, request id; authentication is never "absent") and the waiter's clock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+)
+from azure.core.rest import HttpRequest
+from azure.identity import CredentialUnavailableError
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors, waiter
+
+
+class FakeResponse:
+    """Just what HttpResponseError reads from a response."""
+
+    def __init__(self, status, body, request_id='req-1'):
+        self.status_code = status
+        self.reason = 'Reason'
+        self.headers = {'x-ms-request-id': request_id, 'content-type': 'application/json'}
+        self.request = HttpRequest('GET', 'https://arm.local/x')
+        self._body = json.dumps(body).encode()
+        self.content_type = 'application/json'
+
+    def text(self, encoding=None):
+        return self._body.decode()
+
+    def body(self):
+        return self._body
+
+
+def api_error(status, code, message, cls=HttpResponseError):
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+    return cls(response=FakeResponse(status, {'error': {'code': code, 'message': message}}),
+               error_format=ARMErrorFormat)
+
+
+def test_http_error_has_status_code_message_and_request_id():
+    mapped = errors.map_azure_error(api_error(409, 'Conflict', 'The name is taken.'), 'creating DPS instance x')
+    assert isinstance(mapped, errors.AzureApiError)
+    assert 'HTTP 409 Conflict' in mapped.message
+    assert 'The name is taken.' in mapped.message
+    assert 'x-ms-request-id req-1' in mapped.message
+    assert mapped.details['status'] == 409
+    assert mapped.details['error_code'] == 'Conflict'
+    assert mapped.details['request_id'] == 'req-1'
+
+
+def test_throttling_that_outlasted_retries_is_reported_with_its_status():
+    mapped = errors.map_azure_error(api_error(429, 'TooManyRequests', 'Slow down.'), 'reading DPS instance x')
+    assert mapped.details['status'] == 429
+    assert 'TooManyRequests' in mapped.message
+
+
+def test_arm_401_is_an_authentication_error():
+    mapped = errors.map_azure_error(api_error(401, 'InvalidAuthenticationTokenAudience', 'Wrong audience.',
+                                              cls=ClientAuthenticationError), 'reading DPS instance x', 'cred')
+    assert isinstance(mapped, errors.AzureAuthenticationError)
+    assert mapped.message.startswith('Authentication failed during reading DPS instance x with cred')
+    assert mapped.details['error_kind'] == 'authentication'
+
+
+def test_token_failure_is_an_authentication_error_not_absent():
+    exc = ClientAuthenticationError('ClientSecretCredential.get_token failed: AADSTS7000215: Invalid client secret')
+    mapped = errors.map_azure_error(exc, 'reading DPS instance x', 'auth_source env (ClientSecretCredential)')
+    assert isinstance(mapped, errors.AzureAuthenticationError)
+    assert 'no token could be obtained' in mapped.message
+    assert 'AADSTS7000215' in mapped.message
+    mapped = errors.map_azure_error(CredentialUnavailableError('az not found'), 'x')
+    assert isinstance(mapped, errors.AzureAuthenticationError)
+
+
+def test_403_is_an_authorization_error():
+    mapped = errors.map_azure_error(api_error(403, 'AuthorizationFailed', 'No access.'), 'creating DPS instance x')
+    assert mapped.details['error_kind'] == 'authorization'
+    assert 'lacks permission' in mapped.message
+
+
+def test_connection_error_points_at_endpoint_and_ca_bundle():
+    mapped = errors.map_azure_error(ServiceRequestError('certificate verify failed'), 'reading DPS instance x')
+    assert isinstance(mapped, errors.AzureConnectionError)
+    assert 'ca_bundle' in mapped.message
+
+
+def test_foreign_exceptions_pass_through_untouched():
+    assert errors.map_azure_error(KeyError('x'), 'op') is None
+    with pytest.raises(KeyError):
+        with errors.azure_errors('op'):
+            raise KeyError('x')
+
+
+def test_context_manager_maps():
+    with pytest.raises(errors.AzureApiError) as err:
+        with errors.azure_errors('deleting DPS instance x'):
+            raise api_error(500, 'InternalServerError', 'Boom.', cls=ResourceNotFoundError)
+    assert 'deleting DPS instance x failed: HTTP 500' in err.value.message
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class FakePoller:
+    def __init__(self, clock, finishes_after):
+        self.clock = clock
+        self.finishes_after = finishes_after
+        self.waited = []
+
+    def wait(self, timeout=None):
+        self.waited.append(timeout)
+        self.clock.now += min(timeout, self.finishes_after)
+
+    def done(self):
+        return self.clock.now >= 100.0 + self.finishes_after
+
+    def status(self):
+        return 'Succeeded' if self.done() else 'InProgress'
+
+    def result(self):
+        return 'the resource'
+
+
+def test_waiter_waits_only_for_what_is_left():
+    clock = FakeClock()
+    w = waiter.Waiter(60, clock=clock)
+    clock.now += 15
+    poller = FakePoller(clock, finishes_after=20)
+    assert w.result(poller, 'creating x') == 'the resource'
+    assert poller.waited == [45]
+
+
+def test_waiter_times_out_with_a_clear_message():
+    clock = FakeClock()
+    w = waiter.Waiter(30, clock=clock)
+    with pytest.raises(errors.AzureTimeoutError) as err:
+        w.result(FakePoller(clock, finishes_after=100), 'creating DPS instance x')
+    assert 'did not finish within timeout=30s' in err.value.message
+    assert 'InProgress' in err.value.message
+    assert w.remaining() == 0
