@@ -34,13 +34,17 @@ dpsemu() {
 start_emulator() {
   DPSEMU_CODE_DIR=$(_dpsemu_find_code) || return 1
   export DPSEMU_CODE_DIR
-  if [ -z "${DPSEMU_STATE_DIR:-}" ]; then
+  # A fresh state dir per script (never one inherited from the caller's environment); a restart keeps it.
+  if [ -z "${DPSEMU_WORK_DIR:-}" ] || [ "${_DPSEMU_OWNER:-}" != "$$" ]; then
     DPSEMU_WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dpsemu.XXXXXX")
-    export DPSEMU_WORK_DIR DPSEMU_STATE_DIR="$DPSEMU_WORK_DIR/state"
+    _DPSEMU_OWNER=$$
     trap _dpsemu_cleanup EXIT
   fi
-  DPSEMU_LOG="$(dirname "$DPSEMU_STATE_DIR")/emulator.log"
-  export DPSEMU_LOG
+  DPSEMU_STATE_DIR="$DPSEMU_WORK_DIR/state"
+  DPSEMU_LOG="$DPSEMU_WORK_DIR/emulator.log"
+  export DPSEMU_WORK_DIR DPSEMU_STATE_DIR DPSEMU_LOG
+  # Left behind only by a crash; readiness is its appearance.
+  rm -f "$DPSEMU_STATE_DIR/endpoints.json"
   dpsemu serve --state-dir "$DPSEMU_STATE_DIR" "$@" >>"$DPSEMU_LOG" 2>&1 &
   DPSEMU_PID=$!
   local waited=0
@@ -58,7 +62,7 @@ start_emulator() {
 
 # stop_emulator: stop it (state is kept until the script exits).
 stop_emulator() {
-  if [ -n "${DPSEMU_STATE_DIR:-}" ] && [ -n "${DPSEMU_CODE_DIR:-}" ]; then
+  if [ "${_DPSEMU_OWNER:-}" = "$$" ] && [ -n "${DPSEMU_CODE_DIR:-}" ]; then
     dpsemu stop --state-dir "$DPSEMU_STATE_DIR" || true
   fi
   if [ -n "${DPSEMU_PID:-}" ]; then
