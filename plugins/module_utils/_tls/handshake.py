@@ -1,0 +1,199 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One real TLS handshake with a deadline, driven through memory buffers so every byte is seen.
+
+The ClientHello is built before any connection is made: if our own TLS stack refuses to build it, or leaves
+out the suite or version we asked for, that is "we cannot offer this", told apart from a server refusal
+without touching the network.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+import warnings
+from collections import namedtuple
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.wire import (
+    ServerFlight, WireError, parse_client_hello)
+
+# Outcomes of one handshake.
+ACCEPTED = "accepted"          # the server answered with a ServerHello (the handshake may still fail later)
+REJECTED = "rejected"          # the server sent an alert or closed the connection instead
+NOT_OFFERED = "not_offered"    # our TLS stack would not offer it; nothing was sent
+TIMEOUT = "timeout"            # no ServerHello before the deadline
+CONNECT_FAILED = "connect_failed"
+
+_VERSIONS = {
+    "TLSv1": "TLSv1",
+    "TLSv1.1": "TLSv1_1",
+    "TLSv1.2": "TLSv1_2",
+    "TLSv1.3": "TLSv1_3",
+}
+
+Handshake = namedtuple("Handshake", [
+    "outcome",
+    "reason",                 # alert name or error text when not completed
+    "completed",              # the whole handshake finished
+    "protocol",               # 'TLSv1.2' as chosen by the server
+    "suite_code",
+    "group_code",
+    "certificate_requested",  # the server asked for a client certificate (None: could not see it)
+    "verify_error",           # (code, message) when certificate verification failed
+    "unverified_chain",       # DER certificates as the server sent them
+    "verified_chain",         # DER certificates up to the trusted root, when verification was asked for
+])
+
+
+def _tls_version(name):
+    return getattr(ssl.TLSVersion, _VERSIONS[name])
+
+
+def client_context(min_protocol="TLSv1", max_protocol="TLSv1.3", ciphers="ALL", group=None, verify=False,
+                   ca_file=None, check_hostname=False, client_cert=None, client_key=None, passphrase=None):
+    """An SSLContext for one probe. Raises ssl.SSLError or OSError for bad ciphers, groups or files."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        # TLS 1.0/1.1 are deprecated in Python's ssl; probing for them is the point.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = _tls_version(min_protocol)
+        context.maximum_version = _tls_version(max_protocol)
+    # OpenSSL 3 will not build a TLS 1.0/1.1 or SHA-1 hello above security level 0; the server decides.
+    context.set_ciphers(ciphers + ":@SECLEVEL=0")
+    if group:
+        context.set_ecdh_curve(group)
+    if client_cert:
+        context.load_cert_chain(client_cert, client_key, password=passphrase)
+    if verify:
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)
+        else:
+            context.load_default_certs()
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.check_hostname = check_hostname
+    return context
+
+
+def _reason(exc):
+    return getattr(exc, "reason", None) or str(exc)
+
+
+def _der(item):
+    if isinstance(item, bytes):
+        return item
+    return item.public_bytes(ssl._ssl.ENCODING_DER)  # pylint: disable=protected-access
+
+
+def _peer_chain(tls, verified):
+    """The peer's chain as DER: public API on Python 3.13+, ssl's C object on 3.10-3.12, only the leaf before."""
+    name = "get_verified_chain" if verified else "get_unverified_chain"
+    for holder in (tls, getattr(tls, "_sslobj", None)):
+        method = getattr(holder, name, None)
+        if method is not None:
+            return [_der(item) for item in (method() or [])]
+    leaf = tls.getpeercert(binary_form=True)
+    return [leaf] if leaf else []
+
+
+def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify_error=None, verify=False):
+    flight = flight or ServerFlight()
+    protocol, suite_code = flight.protocol, flight.suite_code
+    unverified, verified = [], []
+    if completed:
+        protocol = tls.version()
+        verified = _peer_chain(tls, True) if verify else []
+        unverified = _peer_chain(tls, False)
+    return Handshake(outcome, reason, completed, protocol, suite_code, flight.group_code,
+                     flight.certificate_requested, verify_error, unverified, verified)
+
+
+def handshake(address, server_name, context, timeout, wanted=None):
+    """Handshake with address (ip, port) and return a Handshake.
+
+    wanted(client_hello) returns why our ClientHello lacks what the probe is about, or None.
+    """
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_name or None)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    except ssl.SSLError as exc:
+        return _result(NOT_OFFERED, "our TLS stack refused to build the ClientHello: %s" % _reason(exc))
+    pending = outgoing.read()
+    if wanted is not None:
+        try:
+            missing = wanted(parse_client_hello(pending))
+        except WireError as exc:
+            missing = "our ClientHello could not be read: %s" % exc
+        if missing:
+            return _result(NOT_OFFERED, missing)
+
+    deadline = time.monotonic() + timeout
+    try:
+        sock = socket.create_connection(address, timeout=timeout)
+    except OSError as exc:
+        return _result(CONNECT_FAILED, "cannot connect: %s" % (exc.strerror or exc))
+    flight = ServerFlight()
+    verify = context.verify_mode != ssl.CERT_NONE
+    try:
+        while True:
+            try:
+                if pending:
+                    sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                    sock.sendall(pending)
+                    pending = b""
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise socket.timeout()
+                sock.settimeout(remaining)
+                data = sock.recv(65536)
+            except socket.timeout:
+                outcome = ACCEPTED if flight.server_hello else TIMEOUT
+                return _result(outcome, "no answer within %s seconds" % timeout, flight)
+            except OSError as exc:
+                data = b""
+                if not flight.server_hello and flight.alert is None:
+                    return _result(REJECTED, "connection reset: %s" % (exc.strerror or exc), flight)
+            if data:
+                flight.feed(data)
+                incoming.write(data)
+            else:
+                incoming.write_eof()
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                if not data:
+                    return _failed(flight, "connection closed", sock, b"")
+                pending = outgoing.read()
+                continue
+            except ssl.SSLCertVerificationError as exc:
+                return _failed(flight, _reason(exc), sock, outgoing.read(),
+                               verify_error=(exc.verify_code, exc.verify_message))
+            except ssl.SSLError as exc:
+                return _failed(flight, _reason(exc), sock, outgoing.read())
+            _send_quietly(sock, outgoing.read())
+            return _result(ACCEPTED, None, flight, tls, completed=True, verify=verify)
+    finally:
+        sock.close()
+
+
+def _failed(flight, reason, sock, alert, verify_error=None):
+    _send_quietly(sock, alert)
+    if flight.alert is not None and verify_error is None:
+        reason = "server sent %s alert %s" % flight.alert
+    outcome = ACCEPTED if flight.server_hello else REJECTED
+    return _result(outcome, reason, flight, verify_error=verify_error)
+
+
+def _send_quietly(sock, data):
+    """Our closing alert or Finished: good manners, never worth a failure."""
+    if data:
+        try:
+            sock.settimeout(1)
+            sock.sendall(data)
+        except OSError:
+            pass

@@ -1,0 +1,318 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Probes an endpoint: which protocols, suites and groups it accepts, its chain, and the verdict.
+
+One first handshake proves the endpoint answers at all (a silent server fails here, within one timeout).
+Then every protocol and suite gets its own real handshake, in parallel up to a bound; then the ECDHE groups,
+the chain and its verification, with what the first round learned.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import (
+    builtin_root_name, describe_chain, root_fingerprint)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
+    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, TIMEOUT, client_context, handshake)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
+    CONTROL_SUITES, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import sha256_of
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+
+MAX_CONCURRENCY = 64
+MAX_TIMEOUT = 300
+
+
+class Plan(object):
+    """One handshake to make: a context (or why none could be built) and what the ClientHello must offer."""
+
+    def __init__(self, context=None, wanted=None, not_offered=None):
+        self.context = context
+        self.wanted = wanted
+        self.not_offered = not_offered
+
+
+def _plan(wanted, **options):
+    try:
+        return Plan(client_context(**options), wanted)
+    except ssl.SSLError as exc:
+        return Plan(not_offered="our TLS stack does not know it: %s" % (getattr(exc, "reason", None) or exc))
+
+
+def _offers_protocol(protocol):
+    def wanted(hello):
+        if protocol not in hello["versions"]:
+            return "our TLS stack leaves %s out of its ClientHello" % protocol
+        return None
+    return wanted
+
+
+def _offers_suite(suite):
+    def wanted(hello):
+        if suite.code not in hello["suites"]:
+            return "our TLS stack leaves %s out of its ClientHello" % suite.openssl_name
+        return None
+    return wanted
+
+
+def _offers_group(code):
+    def wanted(hello):
+        if code not in hello["groups"]:
+            return "our TLS stack leaves %s out of its ClientHello" % group_name(code)
+        return None
+    return wanted
+
+
+def validate(host, port, server_name, policy, ca_file, client_cert, client_key, client_key_passphrase,
+             expected_roots, timeout, concurrency):
+    """Every option checked before any packet is sent. Returns the expected root fingerprints."""
+    if not host or "/" in host or host.strip() != host:
+        raise InvalidInputError("host", "must be a host name or IP address, got %r" % host)
+    if not 0 < port < 65536:
+        raise InvalidInputError("port", "must be between 1 and 65535, got %s" % port)
+    if server_name is not None and (not server_name or "/" in server_name or ":" in server_name):
+        raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
+    if policy not in POLICIES:
+        raise InvalidInputError("policy", "must be one of %s, got %r" % (", ".join(sorted(POLICIES)), policy))
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise InvalidInputError("timeout", "must be more than 0 and at most %d seconds, got %s"
+                                % (MAX_TIMEOUT, timeout))
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidInputError("concurrency", "must be between 1 and %d, got %s" % (MAX_CONCURRENCY, concurrency))
+    if ca_file is not None:
+        if not os.path.isfile(ca_file):
+            raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+        try:
+            ssl.create_default_context(cafile=ca_file)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
+    if client_key is not None and client_cert is None:
+        raise InvalidInputError("client_key", "needs client_cert")
+    if client_cert is not None:
+        for option, path in (("client_cert", client_cert), ("client_key", client_key)):
+            if path is not None and not os.path.isfile(path):
+                raise InvalidInputError(option, "%s is not a file" % path)
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(client_cert, client_key,
+                                                                     password=client_key_passphrase)
+        except (ssl.SSLError, OSError, ValueError, TypeError):
+            # The ssl error text can echo the key file's contents; say what is wrong without it.
+            raise InvalidInputError("client_cert", "the client certificate and key cannot be loaded: the key "
+                                    "is missing, does not match the certificate, or needs another passphrase")
+    fingerprints = []
+    for value in expected_roots or []:
+        fingerprint = root_fingerprint(value)
+        if fingerprint is None:
+            raise InvalidInputError("expected_roots", "%r is neither a builtin root (%s) nor a SHA-256 fingerprint"
+                                    % (value, ", ".join(sorted(BUILTIN_ROOTS))))
+        fingerprints.append(fingerprint)
+    return fingerprints
+
+
+def _resolve(host, port):
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DpsTlsError("Cannot resolve %s: %s" % (host, exc.strerror or exc), host=host, port=port)
+    return infos[0][4][:2]
+
+
+def _suite_names(code):
+    suite = known_suite(code)
+    if suite is not None:
+        return suite.iana_name, suite.openssl_name
+    return None, "0x%04X" % code
+
+
+def _run(plans, address, sni, timeout, concurrency):
+    def one(plan):
+        if plan.not_offered:
+            return None
+        return handshake(address, sni, plan.context, timeout, plan.wanted)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, plans))
+
+
+def _outcome(plan, result, accepted):
+    if plan.not_offered:
+        return NOT_OFFERED, plan.not_offered
+    if accepted:
+        return ACCEPTED, None
+    if result.outcome == ACCEPTED:
+        # The server answered, but with something else than what this probe offered alone.
+        return "rejected", "the server chose %s" % (result.protocol,)
+    return result.outcome, result.reason
+
+
+def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None, client_cert=None,
+                   client_key=None, client_key_passphrase=None, expected_roots=None, timeout=10.0,
+                   concurrency=8, now=None):
+    """The whole tls_probe result; raises InvalidInputError or DpsTlsError."""
+    expected = validate(host, port, server_name, policy, ca_file, client_cert, client_key,
+                        client_key_passphrase, expected_roots, timeout, concurrency)
+    rules = POLICIES[policy]
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    credentials = {"client_cert": client_cert, "client_key": client_key, "passphrase": client_key_passphrase}
+    address = _resolve(host, port)
+    sni = server_name or host
+    where = "%s:%s" % (host, port)
+
+    first = handshake(address, sni, client_context(**credentials), timeout)
+    if first.outcome == CONNECT_FAILED:
+        raise DpsTlsError("Cannot connect to %s: %s" % (where, first.reason), host=host, port=port)
+    if first.outcome == TIMEOUT:
+        raise DpsTlsError("%s accepted the connection but did not answer the TLS handshake within %s seconds"
+                          % (where, timeout), host=host, port=port)
+
+    # Round 1: each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to).
+    suites = policy_suites(rules) + tuple(s for s in CONTROL_SUITES if classify(rules, s.code) == "not_in_policy")
+    protocol_plans = [_plan(_offers_protocol(p), min_protocol=p, max_protocol=p, **credentials) for p in PROTOCOLS]
+    suite_plans = [_plan(_offers_suite(s), max_protocol="TLSv1.2", ciphers=s.openssl_name, **credentials)
+                   for s in suites]
+    results = _run(protocol_plans + suite_plans, address, sni, timeout, concurrency)
+    protocol_results, suite_results = results[:len(PROTOCOLS)], results[len(PROTOCOLS):]
+
+    protocols = []
+    for name, plan, result in zip(PROTOCOLS, protocol_plans, protocol_results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.protocol == name
+        outcome, reason = _outcome(plan, result, accepted)
+        protocols.append({"name": name, "accepted": accepted, "outcome": outcome, "reason": reason,
+                          "cipher_suite": _suite_names(result.suite_code)[0] if accepted else None})
+    cipher_suites = []
+    for suite, plan, result in zip(suites, suite_plans, suite_results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code == suite.code
+        outcome, reason = _outcome(plan, result, accepted)
+        cipher_suites.append({
+            "iana_name": suite.iana_name, "openssl_name": suite.openssl_name, "code": "0x%04X" % suite.code,
+            "accepted": accepted, "classification": classify(rules, suite.code), "outcome": outcome,
+            "reason": reason, "protocol": result.protocol if accepted else None,
+        })
+
+    # Round 2: the groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it.
+    accepted_policy = [s for s, entry in zip(suites, cipher_suites)
+                       if entry["accepted"] and entry["classification"] != "not_in_policy"]
+    ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
+    group_plans = []
+    if ecdhe:
+        group_plans = [_plan(_offers_group(g.code), min_protocol="TLSv1.2", max_protocol="TLSv1.2",
+                             ciphers=ecdhe, group=g.openssl_name, **credentials) for g in rules.ecdhe_groups]
+    if accepted_policy:
+        device = {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
+                  "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
+    else:
+        device = {}
+    chain_plans = [
+        _plan(None, **dict(device, **credentials)),
+        _plan(None, verify=True, ca_file=ca_file, **dict(device, **credentials)),
+        _plan(None, verify=True, ca_file=ca_file, check_hostname=True, **dict(device, **credentials)),
+    ]
+    results = _run(group_plans + chain_plans, address, sni, timeout, concurrency)
+    group_results, (plain, verified, named) = results[:len(group_plans)], results[len(group_plans):]
+
+    groups = []
+    for group, plan, result in zip(rules.ecdhe_groups, group_plans, group_results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code is not None
+        outcome, reason = _outcome(plan, result, accepted)
+        groups.append({"name": group.name, "common_name": group.common_name, "accepted": accepted,
+                       "outcome": outcome, "reason": reason})
+
+    chain_source = plain if plain.unverified_chain else first
+    certificate_chain = describe_chain(verified.verified_chain if verified.completed else [],
+                                       chain_source.unverified_chain)
+    trust_store = ca_file or "the system trust store"
+    root_sha256 = sha256_of(verified.verified_chain[-1]) if verified.completed and verified.verified_chain else None
+    root_name = None
+    if root_sha256:
+        root_name = builtin_root_name(root_sha256) or certificate_chain[-1]["subject"] or root_sha256
+    chain_error = verified.verify_error
+    if chain_error is None and not verified.completed:
+        chain_error = (None, "the verifying handshake did not complete: %s" % verified.reason)
+    hostname_error = None
+    if verified.completed and not named.completed:
+        hostname_error = (named.verify_error or (None, named.reason))[1]
+    chain_result = {"error": chain_error, "trust_store": trust_store, "root_sha256": root_sha256,
+                    "root_name": root_name, "hostname_error": hostname_error, "checked_name": sni}
+
+    accepted_protocols = [p["name"] for p in protocols if p["accepted"]]
+    findings = verdict.judge_protocols(rules, accepted_protocols)
+    findings += verdict.judge_suites(rules, cipher_suites)
+    findings += verdict.judge_groups(groups)
+    suites_prove_rsa = any(s.authentication == "RSA" for s in accepted_policy)
+    findings += verdict.judge_certificates(rules, certificate_chain, chain_result, expected, now, suites_prove_rsa)
+    findings += _client_certificate_findings(client_cert, [first, plain, verified])
+    findings += _coverage_findings(protocols, cipher_suites, groups)
+
+    negotiated_names = _suite_names(first.suite_code) if first.suite_code is not None else (None, None)
+    return {
+        "changed": False,
+        "host": host,
+        "port": port,
+        "address": address[0],
+        "server_name": sni,
+        "policy": policy,
+        "accepted_protocols": accepted_protocols,
+        "rejected_protocols": [p["name"] for p in protocols if p["outcome"] == "rejected"],
+        "protocols": protocols,
+        "cipher_suites": cipher_suites,
+        "groups": groups,
+        "negotiated": {"protocol": first.protocol, "cipher_suite": negotiated_names[0],
+                       "openssl_name": negotiated_names[1], "group": group_name(first.group_code)},
+        "not_offered_locally": [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
+        + [s["iana_name"] for s in cipher_suites if s["outcome"] == NOT_OFFERED],
+        "certificate_chain": certificate_chain,
+        "chain_verified": chain_error is None,
+        "chain_error": chain_error[1] if chain_error else None,
+        "trust_store": trust_store,
+        "trusted_root": root_name if chain_error is None else None,
+        "trusted_root_sha256": root_sha256 if chain_error is None else None,
+        "hostname_verified": hostname_error is None if chain_error is None else None,
+        "client_certificate_requested": _first_known(r.certificate_requested for r in (plain, verified, first)),
+        "compliant": not any(f["severity"] == verdict.ERROR for f in findings),
+        "findings": findings,
+    }
+
+
+def _first_known(values):
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _client_certificate_findings(client_cert, results):
+    requested = any(r.certificate_requested for r in results)
+    if not requested:
+        return []
+    failed = [r for r in results if not r.completed and r.outcome == ACCEPTED]
+    if client_cert is None and failed:
+        return [verdict.finding("client_certificate_required", "the server requires a client certificate and "
+                                "none was given (client_cert); protocols and suites were judged from the "
+                                "server's ServerHello")]
+    if client_cert is not None and failed:
+        return [verdict.finding("client_certificate_rejected", "the server refused the client certificate: %s"
+                                % failed[0].reason)]
+    return []
+
+
+def _coverage_findings(protocols, cipher_suites, groups):
+    findings = []
+    untested = [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
+    untested += [s["iana_name"] for s in cipher_suites
+                 if s["outcome"] == NOT_OFFERED and s["classification"] != "not_in_policy"]
+    untested += [g["name"] for g in groups if g["outcome"] == NOT_OFFERED]
+    if untested:
+        findings.append(verdict.finding("not_tested", "our TLS stack cannot offer %s, so the endpoint was not "
+                                        "tested with it" % ", ".join(untested)))
+    incomplete = ["%s (%s)" % (item["name"] if "name" in item else item["iana_name"], item["reason"])
+                  for item in protocols + cipher_suites + groups if item["outcome"] in (TIMEOUT, CONNECT_FAILED)]
+    if incomplete:
+        findings.append(verdict.finding("probe_incomplete", "these handshakes got no answer: %s"
+                                        % ", ".join(incomplete)))
+    return findings
