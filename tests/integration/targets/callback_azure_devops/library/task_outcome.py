@@ -46,7 +46,7 @@ def main():
     for text in module.params["warnings"]:
         module.warn(text)
     for text in module.params["deprecations"]:
-        module.deprecate(text, version="9.9.9", collection_name="iotops.dps_tls")
+        module.deprecate(text, version="9.0.0", collection_name="iotops.dps_tls")
     if module.params["failure"] is not None:
         module.fail_json(msg=module.params["failure"], **module.params["result"])
     module.exit_json(changed=False, **module.params["result"])
