@@ -43,7 +43,11 @@ def _response_facts(exc):
 
 
 def _api_message(operation, status, code, message, request_id):
-    text = '%s failed: HTTP %s' % (operation, status)
+    if status is not None and status < 400:
+        # The request was accepted; the long-running operation behind it ended Failed or Canceled.
+        text = '%s failed: the operation ended unsuccessfully' % operation
+    else:
+        text = '%s failed: HTTP %s' % (operation, status)
     if code:
         text += ' %s' % code
     text += ': %s' % message.strip().splitlines()[0] if message else ''

@@ -539,14 +539,13 @@ def _update(api, desired, current, check_mode, diff):
     after = _diff_view(dict(body, name=current.get('name')), desired.resource_group, marks)
     predicted = dict(current, sku=body.get('sku'), tags=body['tags'],
                      properties=dict(_properties(current), **_properties(body)))
-    if check_mode:
-        return _result(True, instance_view(predicted, desired.resource_group), diff, before, after)
-    if changes == ['tags']:
-        updated = api.update_tags(desired.resource_group, desired.name, body['tags'], desired.wait)
-    else:
-        updated = api.put(desired.resource_group, desired.name, body, desired.wait,
-                          'updating DPS instance %s (%s)' % (desired.name, ', '.join(changes)))
-    result = _result(True, instance_view(updated or predicted, desired.resource_group), diff, before, after)
+    if not check_mode:
+        if changes == ['tags']:
+            predicted = api.update_tags(desired.resource_group, desired.name, body['tags'], desired.wait) or predicted
+        else:
+            predicted = api.put(desired.resource_group, desired.name, body, desired.wait,
+                                'updating DPS instance %s (%s)' % (desired.name, ', '.join(changes))) or predicted
+    result = _result(True, instance_view(predicted, desired.resource_group), diff, before, after)
     result['changed_properties'] = changes
     return result
 
