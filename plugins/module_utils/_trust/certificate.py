@@ -167,8 +167,7 @@ def _inspect_with_openssl(der, openssl="openssl"):
         if info is None:
             raise CertificateError("does not parse as an X.509 certificate (openssl x509 rejected it)")
         # verify against itself alone, checking its own signature: true only for a genuine self-signed cert
-        verified = _openssl([openssl, "verify", "-no-CApath", "-no-CAfile", "-check_ss_sig", "-CAfile", path,
-                             "-no_check_time", path])
+        verified = _openssl([openssl, "verify", "-check_ss_sig", "-no_check_time", "-CAfile", path, path])
     finally:
         os.unlink(path)
     fields = dict(line.split("=", 1) for line in info.splitlines() if "=" in line and not line.startswith(" "))
@@ -180,8 +179,10 @@ def _inspect_with_openssl(der, openssl="openssl"):
 
 
 def _openssl(argv):
+    # no default store: only the file given may vouch for the certificate (works on OpenSSL 1.1 and 3)
+    env = dict(os.environ, SSL_CERT_FILE=os.devnull, SSL_CERT_DIR=os.devnull)
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, env=env)
     except OSError as exc:
         raise DpsTlsError("Checking certificates needs the Python package cryptography or the openssl command, "
                           "and neither is available (%s)" % exc, missing_package="cryptography")

@@ -1,0 +1,75 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Certificate checks, with cryptography and with the openssl fallback devices use without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust import certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
+    CertificateError, bundle_fingerprints, check_ca_certificate, normalize_sha256)
+
+
+@pytest.fixture(params=["cryptography", "openssl"])
+def backend(request, monkeypatch):
+    if request.param == "openssl":
+        monkeypatch.setattr(certificate, "HAS_CRYPTOGRAPHY", False)
+    return request.param
+
+
+def test_a_good_root_passes_and_is_written_canonically(certs, backend):
+    messy = "Comment line\r\n" + certs["root"].pem.replace("\n", "\r\n")
+    checked = check_ca_certificate(messy, certs["root"].sha256)
+    assert checked.sha256 == certs["root"].sha256
+    assert checked.pem == certs["root"].pem
+    assert "unit root" in checked.subject
+
+
+@pytest.mark.parametrize("label, words", [
+    ("not_ca", "is not a CA certificate"),
+    ("no_constraints", "is not a CA certificate"),
+    ("expired", "expired on"),
+    ("intermediate", "is not a self-signed root"),
+    ("forged", "is not a self-signed root"),
+])
+def test_wrong_certificates_are_refused(certs, backend, label, words):
+    with pytest.raises(CertificateError, match=words):
+        check_ca_certificate(certs[label].pem, certs[label].sha256)
+
+
+def test_a_wrong_pin_is_refused(certs, backend):
+    with pytest.raises(CertificateError, match="but the pin is %s" % certs["other"].sha256):
+        check_ca_certificate(certs["root"].pem, certs["other"].sha256)
+
+
+@pytest.mark.parametrize("data, words", [
+    (lambda c: c["root"].der, "not a PEM certificate"),
+    (lambda c: c["root"].pem + c["other"].pem, "contains 2 PEM blocks"),
+    (lambda c: c["key_pem"], "PEM PRIVATE KEY, not a CERTIFICATE"),
+    (lambda c: "just text", "contains no PEM certificate"),
+    (lambda c: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64 body is damaged"),
+    (lambda c: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "does not parse"),
+])
+def test_malformed_input_is_refused(certs, backend, data, words):
+    with pytest.raises(CertificateError, match=words):
+        check_ca_certificate(data(certs), certs["root"].sha256)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f",
+     "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"),
+    (" CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F ",
+     "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"),
+    ("CB:3C", None),
+    ("zz" * 32, None),
+])
+def test_pins_are_normalized(value, expected):
+    assert normalize_sha256(value) == expected
+
+
+def test_bundle_fingerprints_reads_every_certificate(certs, tmp_path):
+    bundle = tmp_path / "bundle.crt"
+    bundle.write_text("# comment\n" + certs["root"].pem + certs["other"].pem.rstrip("\n"))
+    assert bundle_fingerprints(str(bundle)) == [certs["root"].sha256, certs["other"].sha256]
+    assert bundle_fingerprints(str(tmp_path / "missing")) is None
