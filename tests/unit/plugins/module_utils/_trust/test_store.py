@@ -1,0 +1,188 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The desired-state logic of ca_trust, on a Debian layout in a temporary root with a stand-in update tool
+(the real tool runs in the integration tests)."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import ensure
+
+G2 = BUILTIN_ROOTS["digicert_global_root_g2"]
+MSRSA = BUILTIN_ROOTS["microsoft_rsa_root_ca_2017"]
+
+
+class FakeTool(object):
+    """Builds the bundle from the distribution's certificates plus every local *.crt, as Debian's tool does."""
+
+    def __init__(self, root, distribution):
+        self.root = root
+        self.distribution = distribution
+        self.calls = []
+        self.drop = None
+        self.rc = 0
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        if self.rc:
+            return self.rc, "", "boom"
+        local = sorted(glob.glob(os.path.join(self.root, "usr/local/share/ca-certificates/*.crt")))
+        pems = list(self.distribution)
+        for path in local:
+            with open(path) as handle:
+                pems.append(handle.read())
+        if self.drop:
+            pems = [pem for pem in pems if pem != self.drop]
+        with open(os.path.join(self.root, "etc/ssl/certs/ca-certificates.crt"), "w") as handle:
+            handle.write("".join(pems))
+        return 0, "%d certificates" % len(pems), ""
+
+
+@pytest.fixture
+def device(tmp_path, certs):
+    for folder in ("etc/ssl/certs", "usr/local/share/ca-certificates", "usr/share/ca-certificates"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "etc/os-release").write_text("ID=debian\n")
+    tool = FakeTool(str(tmp_path), [certs["other"].pem, MSRSA.pem])
+    tool(["initial build"])
+    tool.calls = []
+    return tool
+
+
+def run(device, certificates, state="present", check_mode=False):
+    return ensure(certificates, state, device.root, "auto", check_mode, device, lambda name: "/usr/sbin/" + name)
+
+
+def anchors(device):
+    return sorted(os.listdir(os.path.join(device.root, "usr/local/share/ca-certificates")))
+
+
+ROOTS = [{"name": "g2", "builtin": "digicert_global_root_g2"}, {"name": "msrsa", "builtin": "microsoft_rsa_root_ca_2017"}]
+
+
+def test_installs_only_what_is_missing_then_changes_nothing(device):
+    result = run(device, ROOTS)
+    assert result["changed"] and result["family"] == "debian"
+    assert [(a["name"], a["action"], a["trusted"]) for a in result["anchors"]] == [
+        ("g2", "added", True), ("msrsa", "already_trusted", True)]
+    assert result["anchors"][1]["path"] is None
+    assert anchors(device) == ["iotops-dps_tls-g2.crt"]
+    assert oct(os.stat(result["anchors"][0]["path"]).st_mode & 0o777) == "0o644"
+    assert result["diff"] == {"before": {"anchors": []}, "after": {"anchors": ["g2"]}}
+    assert len(device.calls) == 1
+
+    again = run(device, ROOTS)
+    assert not again["changed"]
+    assert [a["action"] for a in again["anchors"]] == ["unchanged", "already_trusted"]
+    assert len(device.calls) == 1, "the update tool ran although nothing changed"
+    assert "update_output" not in again
+
+
+def test_check_mode_decides_like_a_real_run_and_writes_nothing(device):
+    before = anchors(device)
+    predicted = run(device, ROOTS, check_mode=True)
+    assert anchors(device) == before and device.calls == []
+    real = run(device, ROOTS)
+    assert [(a["action"], a["trusted"], a["path"]) for a in predicted["anchors"]] == \
+        [(a["action"], a["trusted"], a["path"]) for a in real["anchors"]]
+    assert predicted["changed"] == real["changed"] and predicted["diff"] == real["diff"]
+
+
+def test_absent_removes_only_its_own_anchors_and_refreshes(device, certs):
+    distribution_anchor = os.path.join(device.root, "usr/local/share/ca-certificates/g2.crt")
+    with open(distribution_anchor, "w") as handle:
+        handle.write(certs["root"].pem)
+    run(device, ROOTS)
+    result = run(device, [{"name": "g2"}, {"name": "msrsa", "builtin": "microsoft_rsa_root_ca_2017"}], state="absent")
+    assert [(a["name"], a["action"]) for a in result["anchors"]] == [("g2", "removed"), ("msrsa", "unchanged")]
+    assert result["anchors"][0]["sha256"] == G2.sha256 and not result["anchors"][0]["trusted"]
+    assert result["anchors"][1]["trusted"], "the distribution's copy still makes it trusted"
+    assert device.calls[-1][1] == "--fresh"
+    assert anchors(device) == ["g2.crt"]
+    assert not run(device, [{"name": "g2"}], state="absent")["changed"]
+
+
+def test_a_bad_result_restores_the_previous_anchors(device):
+    device.drop = G2.pem
+    with pytest.raises(DpsTlsError, match="g2 not in .*previous anchors were restored") as failure:
+        run(device, ROOTS)
+    assert "certificates" in failure.value.details["output"]
+    assert anchors(device) == []
+    assert device.calls[-1][1] == "--fresh", "the store is rebuilt after the restore"
+
+
+def test_a_shrunk_bundle_is_refused(device, certs):
+    run(device, [{"name": "g2", "builtin": "digicert_global_root_g2"}])
+    device.distribution = []
+    with pytest.raises(DpsTlsError, match="shrank from 3 to 2"):
+        run(device, [{"name": "root", "content": certs["root"].pem, "sha256": certs["root"].sha256}])
+    assert anchors(device) == ["iotops-dps_tls-g2.crt"]
+
+
+def test_a_failing_tool_fails_the_task_with_its_output(device):
+    device.rc = 3
+    with pytest.raises(DpsTlsError, match="failed with exit code 3") as failure:
+        run(device, ROOTS)
+    assert failure.value.details["output"] == "boom"
+
+
+def test_a_run_that_died_is_repaired(device):
+    # died after writing the anchor, before the update: the anchor is right but the bundle lacks it
+    run(device, ROOTS)
+    bundle = os.path.join(device.root, "etc/ssl/certs/ca-certificates.crt")
+    with open(bundle, "w") as handle:
+        handle.write(MSRSA.pem)
+    with open(bundle + ".new", "w") as handle:
+        handle.write("half a bundle")
+    result = run(device, ROOTS)
+    assert result["changed"] and result["anchors"][0]["trusted"]
+    assert not os.path.exists(bundle + ".new")
+
+    # died while the tool ran: the pending marker forces a fresh rebuild
+    open(os.path.join(device.root, "etc/ssl/certs/.iotops-dps_tls-update-pending"), "w").close()
+    calls = len(device.calls)
+    result = run(device, ROOTS)
+    assert result["changed"] and len(device.calls) == calls + 1 and device.calls[-1][1] == "--fresh"
+    assert not run(device, ROOTS)["changed"]
+
+
+@pytest.mark.parametrize("certificates, state, root, option, words", [
+    ([], "present", "/", "certificates", "at least one"),
+    ([{"name": "a/b", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
+    ([{"name": "a", "builtin": "digicert_global_root_g2"}] * 2, "present", "/", "certificates[1].name", "twice"),
+    ([{"name": "a"}], "present", "/", "certificates[0]", "one of builtin, content or src"),
+    ([{"name": "a", "builtin": "digicert_global_root_g2", "src": "/x"}], "present", "/", "certificates[0]", "only one"),
+    ([{"name": "a", "builtin": "baltimore"}], "present", "/", "certificates[0].builtin", "unknown builtin"),
+    ([{"name": "a", "src": "/x"}], "present", "/", "certificates[0].sha256", "is required"),
+    ([{"name": "a", "src": "/x", "sha256": "12"}], "present", "/", "certificates[0].sha256", "32 hex bytes"),
+    ([{"name": "a", "builtin": "digicert_global_root_g2", "sha256": MSRSA.sha256}], "present", "/",
+     "certificates[0].sha256", "does not match"),
+    ([{"name": "a", "builtin": "digicert_global_root_g2"}], "present", "relative/root", "root", "absolute"),
+])
+def test_bad_input_is_refused_before_anything_is_read(monkeypatch, certificates, state, root, option, words):
+    def refuse(*args):
+        raise AssertionError("the system was read before the input was checked")
+    monkeypatch.setattr(os.path, "isdir", refuse)
+    with pytest.raises(InvalidInputError, match=words) as failure:
+        ensure(certificates, state, root, "auto", False, refuse, refuse)
+    assert failure.value.option == option
+
+
+def test_a_bad_certificate_leaves_the_store_untouched(device, certs):
+    with pytest.raises(InvalidInputError) as failure:
+        run(device, ROOTS + [{"name": "bad", "content": certs["not_ca"].pem, "sha256": certs["not_ca"].sha256}])
+    assert failure.value.option == "certificates[2].content"
+    assert anchors(device) == [] and device.calls == []
+
+
+def test_another_root_is_only_for_debian(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/os-release").write_text("ID=fedora\n")
+    with pytest.raises(InvalidInputError, match="only for the debian family"):
+        ensure(ROOTS, "present", str(tmp_path), "auto", False, None, None)
