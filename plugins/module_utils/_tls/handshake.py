@@ -136,7 +136,7 @@ def handshake(address, server_name, context, timeout, wanted=None):
     try:
         sock = socket.create_connection(address, timeout=timeout)
     except OSError as exc:
-        return _result(CONNECT_FAILED, "cannot connect: %s" % (exc.strerror or exc))
+        return _result(CONNECT_FAILED, exc.strerror or str(exc))
     flight = ServerFlight()
     verify = context.verify_mode != ssl.CERT_NONE
     try:

@@ -158,7 +158,6 @@ class ServerFlight(object):
             elif kind == SERVER_HELLO_DONE:
                 if self.certificate_requested is None:
                     self.certificate_requested = False
-                self.encrypted = True  # nothing more of interest arrives in clear
 
     def _server_hello(self, body):
         try:
