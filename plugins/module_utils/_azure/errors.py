@@ -68,6 +68,13 @@ def map_azure_error(exc, operation, credential_description=None):
     status, code, message, request_id = _response_facts(exc)
     details = dict(status=status, error_code=code, request_id=request_id, operation=operation)
     details = dict((k, v) for k, v in details.items() if v is not None)
+    text = str(exc)
+    if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
+        # azure-identity wraps a TLS failure of the token request as an authentication error: it is not one.
+        return AzureConnectionError('%s failed: the TLS certificate of an Azure endpoint could not be verified (set '
+                                    'ca_bundle for a private cloud or the emulator): %s' % (
+                                        operation, text.strip().splitlines()[0]),
+                                    error_kind='connection', operation=operation)
     if isinstance(exc, core.ClientAuthenticationError) or status == 401:
         # azure-identity raises ClientAuthenticationError (or its CredentialUnavailableError) with no response when
         # no token could be had; ARM answers 401 when it rejects the token (e.g. the wrong audience).

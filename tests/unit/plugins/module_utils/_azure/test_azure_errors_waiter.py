@@ -90,6 +90,13 @@ def test_connection_error_points_at_endpoint_and_ca_bundle():
     assert 'ca_bundle' in mapped.message
 
 
+def test_tls_failure_of_the_token_request_is_a_connection_error():
+    exc = ClientAuthenticationError('Authentication failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')
+    mapped = errors.map_azure_error(exc, 'reading DPS instance x')
+    assert isinstance(mapped, errors.AzureConnectionError)
+    assert 'set ca_bundle' in mapped.message
+
+
 def test_foreign_exceptions_pass_through_untouched():
     assert errors.map_azure_error(KeyError('x'), 'op') is None
     with pytest.raises(KeyError):
