@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# ca_trust's root option on offline root filesystems: simulated devices (hack/simulated_devices.py),
+# the trust_roots playbook installs the missing roots, a rerun changes nothing, and the running
+# system's store (a private copy, in a private mount namespace) is left exactly as it was.
+set -eux
+if [ "${1:-}" != --in-store ]; then
+  DESELECT_DPS_ROOTS=0 exec unshare -m --propagation private ../setup_trust_store/files/private_trust_store.sh "$0" --in-store "$@"
+fi
+shift
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+collection=$(ansible-doc --json iotops.dps_tls.ca_trust \
+  | "$python" -c 'import json, os, sys; print(os.path.dirname(os.path.dirname(os.path.dirname(json.load(sys.stdin)["iotops.dps_tls.ca_trust"]["doc"]["filename"]))))')
+host_store_before=$(find /etc/ssl/certs /usr/local/share/ca-certificates -printf '%p %l %s %T@\n' | sort | sha256sum)
+devices=$(mktemp -d /tmp/ca-trust-devices.XXXXXX)
+certs=$(mktemp -d /tmp/ca-trust-certs.XXXXXX)
+"$python" ../ca_trust/files/make_certs.py "$certs"
+"$python" "$collection/hack/simulated_devices.py" --count 4 --missing-roots 3 --out "$devices"
+
+ansible-playbook -i "$devices/inventory.yml" "$collection/playbooks/trust_roots.yml" "$@" | tee "$devices/first.log"
+grep -E '^device-00[123] .*changed=1 ' "$devices/first.log" | wc -l | grep -qx 3
+grep -qE '^device-004 .*changed=0 ' "$devices/first.log"
+ansible-playbook -i "$devices/inventory.yml" "$collection/playbooks/trust_roots.yml" "$@" | tee "$devices/second.log"
+! grep -E '^device-.*(changed|failed)=[1-9]' "$devices/second.log"
+
+ansible-playbook -i "$devices/inventory.yml" root.yml -e certs_dir="$certs" -e devices_dir="$devices" "$@"
+
+host_store_after=$(find /etc/ssl/certs /usr/local/share/ca-certificates -printf '%p %l %s %T@\n' | sort | sha256sum)
+[ "$host_store_before" = "$host_store_after" ]
