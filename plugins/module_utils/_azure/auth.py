@@ -283,7 +283,7 @@ def plan_credential(settings):
 def build_credential(plan):
     """Instantiate the azure-identity credential of a plan (no token is requested yet)."""
     try:
-        import azure.identity as identity
+        from azure import identity
     except ImportError as exc:
         raise MissingDependencyError('azure-identity', 'to authenticate to Azure', error=exc)
     try:
