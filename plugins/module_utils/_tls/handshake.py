@@ -15,6 +15,7 @@ import time
 import warnings
 from collections import namedtuple
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import known_suite_by_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.wire import (
     ServerFlight, WireError, parse_client_hello)
 
@@ -104,6 +105,9 @@ def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify
     unverified, verified = [], []
     if completed:
         protocol = tls.version()
+        if suite_code is None:
+            suite = known_suite_by_name(tls.cipher()[0])
+            suite_code = suite.code if suite else None
         verified = _peer_chain(tls, True) if verify else []
         unverified = _peer_chain(tls, False)
     return Handshake(outcome, reason, completed, protocol, suite_code, flight.group_code,

@@ -111,10 +111,20 @@ def classify(policy, code):
     return NOT_IN_POLICY
 
 
+KNOWN_SUITES = DPS_RECOMMENDED_SUITES + DPS_LEGACY_SUITES + CONTROL_SUITES + TLS13_SUITES
+
+
 def known_suite(code):
     """The Suite with this code point among everything a probe knows, or None."""
-    for suite in DPS_RECOMMENDED_SUITES + DPS_LEGACY_SUITES + CONTROL_SUITES + TLS13_SUITES:
+    for suite in KNOWN_SUITES:
         if suite.code == code:
+            return suite
+    return None
+
+
+def known_suite_by_name(openssl_name):
+    for suite in KNOWN_SUITES:
+        if suite.openssl_name == openssl_name:
             return suite
     return None
 

@@ -99,11 +99,11 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
         for option, path in (("client_cert", client_cert), ("client_key", client_key)):
             if path is not None and not os.path.isfile(path):
                 raise InvalidInputError(option, "%s is not a file" % path)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(client_cert, client_key,
-                                                                     password=client_key_passphrase)
+            context.load_cert_chain(client_cert, client_key, password=client_key_passphrase)
         except (ssl.SSLError, OSError, ValueError, TypeError):
-            # The ssl error text can echo the key file's contents; say what is wrong without it.
+            # ssl only says "PEM lib" here; name the likely causes instead.
             raise InvalidInputError("client_cert", "the client certificate and key cannot be loaded: the key "
                                     "is missing, does not match the certificate, or needs another passphrase")
     fingerprints = []
@@ -125,6 +125,8 @@ def _resolve(host, port):
 
 
 def _suite_names(code):
+    if code is None:
+        return None, None
     suite = known_suite(code)
     if suite is not None:
         return suite.iana_name, suite.openssl_name
@@ -249,7 +251,7 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     findings += _client_certificate_findings(client_cert, [first, plain, verified])
     findings += _coverage_findings(protocols, cipher_suites, groups)
 
-    negotiated_names = _suite_names(first.suite_code) if first.suite_code is not None else (None, None)
+    negotiated_names = _suite_names(first.suite_code)
     return {
         "changed": False,
         "host": host,

@@ -134,8 +134,9 @@ class ServerFlight(object):
             if kind == RECORD_ALERT and len(fragment) >= 2 and self.alert is None:
                 self.alert = ("fatal" if fragment[0] == 2 else "warning",
                               ALERTS.get(fragment[1], "alert %d" % fragment[1]))
-            elif kind == RECORD_CHANGE_CIPHER_SPEC:
-                # In TLS 1.3 this is a compatibility no-op; everything after the ServerHello is encrypted anyway.
+            elif kind == RECORD_CHANGE_CIPHER_SPEC and self.protocol is not None:
+                # TLS 1.2: encrypted from here. (TLS 1.3 sends it as a no-op, even between a HelloRetryRequest
+                # and the real ServerHello: that one is ignored.)
                 self.encrypted = True
             elif kind == RECORD_HANDSHAKE:
                 self._handshake += fragment

@@ -1,0 +1,94 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""probe_endpoint: options checked before any packet, then the whole probe against servers in this process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import probe
+
+
+@pytest.mark.parametrize("options, option, words", [
+    (dict(host="https://dps.test"), "host", "must be a host name"),
+    (dict(port=0), "port", "between 1 and 65535"),
+    (dict(server_name="dps.test:8883"), "server_name", "must be a DNS name"),
+    (dict(policy="pci"), "policy", "must be one of dps"),
+    (dict(timeout=0), "timeout", "more than 0"),
+    (dict(concurrency=65), "concurrency", "between 1 and 64"),
+    (dict(ca_file="/nonexistent.pem"), "ca_file", "is not a file"),
+    (dict(client_key="/nonexistent.key"), "client_key", "needs client_cert"),
+    (dict(expected_roots=["baltimore_cybertrust_root"]), "expected_roots", "neither a builtin root"),
+])
+def test_bad_input_is_refused_before_the_network(silent_server, options, option, words):
+    arguments = dict(host="127.0.0.1", port=silent_server[1], timeout=30)
+    arguments.update(options)
+    with pytest.raises(InvalidInputError) as caught:
+        probe.probe_endpoint(**arguments)
+    assert caught.value.option == option and words in caught.value.reason
+
+
+def test_a_file_that_is_no_ca_bundle(tmp_path, silent_server):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(InvalidInputError) as caught:
+        probe.probe_endpoint("127.0.0.1", silent_server[1], ca_file=str(junk), timeout=30)
+    assert caught.value.option == "ca_file"
+
+
+def test_a_key_that_does_not_match(pki, silent_server):
+    with pytest.raises(InvalidInputError) as caught:
+        probe.probe_endpoint("127.0.0.1", silent_server[1], client_cert=str(pki["rsa"]),
+                             client_key=str(pki["ecdsa_key"]), client_key_passphrase="secret", timeout=30)
+    assert caught.value.option == "client_cert" and "secret" not in caught.value.message
+
+
+def test_a_policy_server(tls_server, pki):
+    server = tls_server(ciphers="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA")
+    result = probe.probe_endpoint("127.0.0.1", server.address[1], server_name="dps.test", ca_file=str(pki["root"]),
+                                  expected_roots=[probe.sha256_of(pki["root_der"])], timeout=5)
+    assert result["accepted_protocols"] == ["TLSv1.2"]
+    assert result["rejected_protocols"] == ["TLSv1", "TLSv1.1", "TLSv1.3"]
+    accepted = [s["code"] for s in result["cipher_suites"] if s["accepted"]]
+    assert accepted == ["0xC030", "0xC02F", "0x002F"]
+    assert [g["accepted"] for g in result["groups"]] == [True, True]
+    assert result["chain_verified"] and result["hostname_verified"]
+    assert result["trusted_root"] == "CN=unit test root"
+    assert result["not_offered_locally"] == ["TLS_RSA_WITH_3DES_EDE_CBC_SHA"]
+    assert result["findings"] == [] and result["compliant"]
+
+
+def test_a_tls13_server_with_an_ecdsa_certificate_and_only_p384(tls_server, pki):
+    server = tls_server(ciphers="ECDHE-ECDSA-AES128-GCM-SHA256", group="secp384r1", leaf="ecdsa", tls13=True)
+    result = probe.probe_endpoint("127.0.0.1", server.address[1], ca_file=str(pki["root"]), timeout=5)
+    assert result["accepted_protocols"] == ["TLSv1.2", "TLSv1.3"]
+    assert [s["iana_name"] for s in result["cipher_suites"] if s["accepted"]] == [
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+    assert result["negotiated"]["group"] == "secp384r1"
+    assert result["certificate_chain"][0]["key_type"] == "EC"
+    assert sorted(f["code"] for f in result["findings"]) == [
+        "no_policy_suite_accepted", "protocol_not_in_policy", "rsa_certificate_required", "suite_not_in_policy"]
+
+
+def test_a_silent_server_fails_after_one_timeout(silent_server):
+    started = time.monotonic()
+    with pytest.raises(DpsTlsError) as caught:
+        probe.probe_endpoint("127.0.0.1", silent_server[1], timeout=0.5, concurrency=1)
+    assert "did not answer the TLS handshake within 0.5 seconds" in caught.value.message
+    # Only the hang guard: one 0.5 s timeout plus a generous margin, not one per handshake.
+    assert time.monotonic() - started < 10
+
+
+def test_nothing_listening(closed_port):
+    with pytest.raises(DpsTlsError) as caught:
+        probe.probe_endpoint("127.0.0.1", closed_port, timeout=5)
+    assert caught.value.message.startswith("Cannot connect to 127.0.0.1:%d" % closed_port)
+
+
+def test_a_name_that_does_not_resolve():
+    with pytest.raises(DpsTlsError) as caught:
+        probe.probe_endpoint("no-such-host.invalid", 8883, timeout=5)
+    assert "Cannot resolve no-such-host.invalid" in caught.value.message
