@@ -5,6 +5,8 @@ the fingerprint published for it (copied here independently, so editing one cons
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -44,3 +46,12 @@ def test_each_root_passes_every_check_the_module_makes(name):
     checked = check_ca_certificate(BUILTIN_ROOTS[name].pem, BUILTIN_ROOTS[name].sha256)
     assert checked.sha256 == BUILTIN_ROOTS[name].sha256
     assert checked.pem == BUILTIN_ROOTS[name].pem
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_the_role_carries_the_same_roots(name):
+    """Windows hosts and the Java/IoT Edge/Node.js branches get the roots from the role's files."""
+    role_file = os.path.join(os.path.dirname(__file__), *[".."] * 5, "roles", "root_ca_trust", "files", "roots",
+                             name + ".pem")
+    with open(role_file) as handle:
+        assert handle.read() == BUILTIN_ROOTS[name].pem
