@@ -6,7 +6,8 @@ import datetime
 import threading
 
 ERROR_STATUSES = (429, 500, 503)
-ACTIONS = ("status", "reset", "fail_operation")
+# concurrent_write: another writer changes the resource (its etag) just before the call runs.
+ACTIONS = ("status", "reset", "fail_operation", "concurrent_write")
 LOG_LIMIT = 5000
 
 

@@ -1,0 +1,107 @@
+#!/usr/bin/python
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: dps_certificate_info
+short_description: Get or list the CA certificates of an Azure IoT Hub Device Provisioning Service instance
+version_added: 0.1.0
+author: IoT Ops (@iotops)
+description:
+  - Returns one CA certificate of a DPS instance, or all of them, with their fingerprints, expiry and whether
+    possession was proven (verified).
+  - A missing certificate gives an empty list; an authentication failure fails the task.
+options:
+  dps_name:
+    description: The name of the DPS instance.
+    type: str
+    required: true
+  resource_group:
+    description: The resource group of the DPS instance.
+    type: str
+    required: true
+  name:
+    description: The name of one certificate; omit it to list them all.
+    type: str
+extends_documentation_fragment:
+  - iotops.dps_tls.azure
+attributes:
+  check_mode:
+    support: full
+    description: Only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller (or any host with the Azure SDK and cryptography) and talks to Azure Resource Manager.
+requirements:
+  - azure-mgmt-iothubprovisioningservices
+  - azure-identity
+  - cryptography
+seealso:
+  - module: iotops.dps_tls.dps_certificate
+'''
+
+EXAMPLES = r'''
+- name: List the CA certificates of an instance
+  iotops.dps_tls.dps_certificate_info:
+    dps_name: fleet-dps-weu
+    resource_group: iot-fleet
+  register: cas
+
+- name: Fail when a CA is unverified or expires within 60 days
+  ansible.builtin.assert:
+    that:
+      - item.is_verified
+      - (item.expiry | to_datetime('%Y-%m-%dT%H:%M:%S%z') - now(utc=true)).days > 60
+    fail_msg: "{{ item.name }} needs attention"
+  loop: "{{ cas.certificates }}"
+  loop_control:
+    label: "{{ item.name }}"
+'''
+
+RETURN = r'''
+certificates:
+  description:
+    - The certificates found, each with the fields M(iotops.dps_tls.dps_certificate) returns in RV(ignore:certificate),
+      plus C(created) and C(updated) (ISO 8601, UTC).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: fleet-ca
+      subject: CN=Fleet Root CA,O=Contoso
+      thumbprint: 9F3C1A0E4B5D6C7F8091A2B3C4D5E6F708192A3B
+      sha256: 0B8E31C0D9F2A6B4E8C7D5F3A1B9E7C5D3F1A9B7E5C3D1F9A7B5E3C1D9F7A5B3
+      expiry: "2036-11-29T05:00:00+00:00"
+      is_verified: true
+      created: "2026-11-29T05:00:00+00:00"
+      updated: "2026-11-29T05:01:00+00:00"
+      etag: AAAAAAFD6M4=
+'''
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import certificate
+
+
+def read_certificates(azure):
+    params = azure.params
+    if params['name'] is not None and not certificate.NAME_PATTERN.match(params['name']):
+        raise certificate.InvalidInputError('name', 'use 1-256 letters, digits, ".", "-" or "_"')
+    azure.credential_plan()
+    api = certificate.DpsCertificates(azure.dps_client(), azure.azure_errors, params['resource_group'],
+                                      params['dps_name'])
+    return certificate.certificate_info(api, name=params['name'])
+
+
+def main():
+    azure = AzureModule(dict(dps_name=dict(type='str', required=True), resource_group=dict(type='str', required=True),
+                             name=dict(type='str')), supports_check_mode=True)
+    azure.run(read_certificates)
+
+
+if __name__ == '__main__':
+    main()
