@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 SHOWN = 20  # failed test cases named one by one; a large fleet would flood the summary page
 

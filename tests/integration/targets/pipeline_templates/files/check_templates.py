@@ -193,7 +193,7 @@ def check_example(root, declared):
     for job in pipeline["jobs"]:
         for step in job["steps"]:
             if "template" in step:
-                path, _, repo = step["template"].partition("@")
+                path, dummy, repo = step["template"].partition("@")
                 check(repo in repositories, f"example: template from unknown repository {repo}")
                 check((root / path).is_file(), f"example: template {path} does not exist in the collection")
                 given = step.get("parameters", {})
