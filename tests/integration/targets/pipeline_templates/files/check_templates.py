@@ -111,6 +111,23 @@ def scripts_of(step):
         yield step["inputs"]["inlineScript"]
 
 
+def written_vars(script, macros=True):
+    """Run the part of the install script that writes the playbooks' variables file, and read that file."""
+    match = re.search(r"^\{\n(.*?)\n\} > \S+$", script, re.S | re.M)
+    check(match is not None, "the install step writes no variables file")
+    if match is None:
+        return {}
+    block = match.group(1)
+    if macros:
+        block = MACRO.sub(lambda found: "/agent/" + found.group(1).replace(".", "_"), block)
+    else:
+        # Keep $(Macro) text as it is: Azure Pipelines replaces it before bash runs.
+        block = block.replace("$(", "\\$(")
+    result = subprocess.run(["bash", "-c", block], text=True, capture_output=True, check=False)
+    check(result.returncode == 0, f"the variables block fails: {result.stderr}")
+    return yaml.safe_load(result.stdout) or {}
+
+
 def names_exist(text, root, where):
     """Every collection playbook, module, callback or file the text names must exist."""
     for name in COLLECTION_NAME.findall(text):
@@ -167,9 +184,12 @@ def check_steps_template(root):
         check(publish.get("condition") == "succeededOrFailed()",
               f"{label}: the report must be published when the audit fails too")
         install = by_name["Install Ansible and iotops.dps_tls"]["bash"]
-        check(f"readiness_report_dir: '{REPORT_DIR}'" in install, f"{label}: the audit writes elsewhere")
+        check(written_vars(install, macros=False).get("readiness_report_dir") == REPORT_DIR,
+              f"{label}: the audit writes elsewhere")
         expected_source = "workload_identity" if authentication == "azure_cli" else "azure_pipelines"
-        check(f"dps_auth_source: {expected_source}" in install, f"{label}: auth source for the playbooks")
+        playbook_vars = written_vars(install)
+        check(playbook_vars.get("dps_azure") == {"auth_source": expected_source},
+              f"{label}: the playbooks get dps_azure {playbook_vars.get('dps_azure')}")
         check("iotops.dps_tls.azure_devops" in install, f"{label}: the callback is not set")
         check(REPORT_DIR in by_name["Gate on readiness"]["bash"], f"{label}: the gate reads another folder")
         for name in ("Authenticate to Azure", "Provision the DPS instance"):
