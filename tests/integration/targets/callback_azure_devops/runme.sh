@@ -108,3 +108,19 @@ done
 # activation=always writes the commands without TF_BUILD (a local preview).
 run always 0 IOTOPS_AZURE_DEVOPS_ACTIVATION=always -- success.yml
 expect_commands always success
+
+# The real thing: provision_dps against the DPS emulator exports the instance's ID scope and host names.
+# shellcheck source=../setup_emulator/emulator.sh
+source ../setup_emulator/emulator.sh
+start_emulator --provisioning-delay 1 --retry-after 1
+run provision 0 TF_BUILD=True -- iotops.dps_tls.provision_dps -e dps_name=fleet-dps -e dps_resource_group=rg-fleet \
+  -e dps_location=westeurope -e "{\"dps_azure\": {\"ca_bundle\": \"$DPSEMU_CA_FILE\"}}"
+scope=$(sed -n 's/^ *"ID scope: \(0ne[0-9A-Za-z]*\)",\{0,1\}$/\1/p' "$out/provision.log")
+[ -n "$scope" ] || { cat "$out/provision.log"; echo "FAIL: the playbook showed no ID scope"; exit 1; }
+for line in "##vso[task.setvariable variable=DPS_ID_SCOPE]$scope" \
+  '##vso[task.complete result=Succeeded]ansible-playbook reported 0 error(s) and 0 warning(s)'; do
+  grep -qxF -- "$line" "$out/provision.log" || { cat "$out/provision.log"; echo "FAIL: missing $line"; exit 1; }
+done
+grep -qE '^##vso\[task.setvariable variable=DPS_DEVICE_PROVISIONING_HOST_NAME\][a-z0-9.-]+$' "$out/provision.log" \
+  || { cat "$out/provision.log"; echo "FAIL: no device provisioning host name exported"; exit 1; }
+echo "ok: provision_dps exports DPS_ID_SCOPE=$scope"
