@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: iotops.dps_tls contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Creates simulated devices: one small Debian-style root filesystem each, plus an Ansible inventory.
@@ -10,7 +9,7 @@ trimmed image. The distribution certificates exist once (shared/) and every devi
 /etc/ssl/certs is built twice (with and without the roots) and copied, so 100 devices take a second,
 not 100 runs of the tool.
 
-    hack/simulated_devices.py --count 5 --missing-roots 3 --out /tmp/devices
+    python3 hack/simulated_devices.py --count 5 --missing-roots 3 --out /tmp/devices
     ansible-playbook -i /tmp/devices/inventory.yml playbooks/trust_roots.yml
 """
 
@@ -103,7 +102,7 @@ def create(out, count, missing, source="/usr/share/ca-certificates", conf="/etc/
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--count", type=int, default=5, help="how many devices (default 5)")
     parser.add_argument("--missing-roots", type=int, default=None,
                         help="how many of them lack the DPS roots (default: about half)")

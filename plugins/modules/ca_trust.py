@@ -97,13 +97,13 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - In check mode RV(anchors[].trusted) is a prediction; the actions and RV(changed) are exactly what a real run does.
+  - In check mode RV(anchors[].trusted) is a prediction; the actions and the changed status are exactly what a real
+    run reports.
   - Only runs of this module take the lock. A package manager updating the trust store at the same time is not
     serialized with it, but the check afterwards still catches a damaged bundle.
 seealso:
-  - module: ansible.builtin.copy
-  - role: iotops.dps_tls.root_ca_trust
-    description: Installs the roots on Linux, Windows, Java, Azure IoT Edge and Node.js.
+  - module: ansible.windows.win_certificate_store
+    description: The Windows counterpart, which the C(iotops.dps_tls.root_ca_trust) role uses on Windows hosts.
 """
 
 EXAMPLES = r"""

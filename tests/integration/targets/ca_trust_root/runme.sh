@@ -17,10 +17,10 @@ certs=$(mktemp -d /tmp/ca-trust-certs.XXXXXX)
 "$python" "$collection/hack/simulated_devices.py" --count 4 --missing-roots 3 --out "$devices"
 
 ansible-playbook -i "$devices/inventory.yml" "$collection/playbooks/trust_roots.yml" "$@" | tee "$devices/first.log"
-grep -E '^device-00[123] .*changed=1 ' "$devices/first.log" | wc -l | grep -qx 3
+[ "$(grep -cE '^device-00[123] .*changed=1 ' "$devices/first.log")" = 3 ]
 grep -qE '^device-004 .*changed=0 ' "$devices/first.log"
 ansible-playbook -i "$devices/inventory.yml" "$collection/playbooks/trust_roots.yml" "$@" | tee "$devices/second.log"
-! grep -E '^device-.*(changed|failed)=[1-9]' "$devices/second.log"
+if grep -E '^device-.*(changed|failed)=[1-9]' "$devices/second.log"; then exit 1; fi
 
 ansible-playbook -i "$devices/inventory.yml" root.yml -e certs_dir="$certs" -e devices_dir="$devices" "$@"
 
