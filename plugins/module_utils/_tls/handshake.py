@@ -43,7 +43,7 @@ Handshake = namedtuple("Handshake", [
     "certificate_requested",  # the server asked for a client certificate (None: could not see it)
     "verify_error",           # (code, message) when certificate verification failed
     "unverified_chain",       # DER certificates as the server sent them
-    "verified_chain",         # DER certificates up to the trusted root, when verification was asked for
+    "verified_chain",         # DER certificates up to the trusted root when verified; None if Python cannot tell
 ])
 
 
@@ -89,12 +89,17 @@ def _der(item):
 
 
 def _peer_chain(tls, verified):
-    """The peer's chain as DER: public API on Python 3.13+, ssl's C object on 3.10-3.12, only the leaf before."""
+    """The peer's chain as DER: public API on Python 3.13+, ssl's C object on 3.10-3.12.
+
+    Older Pythons show only the leaf, and no verified chain at all (None): the root stays unknown there.
+    """
     name = "get_verified_chain" if verified else "get_unverified_chain"
     for holder in (tls, getattr(tls, "_sslobj", None)):
         method = getattr(holder, name, None)
         if method is not None:
             return [_der(item) for item in (method() or [])]
+    if verified:
+        return None
     leaf = tls.getpeercert(binary_form=True)
     return [leaf] if leaf else []
 

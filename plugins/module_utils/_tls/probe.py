@@ -226,7 +226,7 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
                        "outcome": outcome, "reason": reason})
 
     chain_source = plain if plain.unverified_chain else first
-    certificate_chain = describe_chain(verified.verified_chain if verified.completed else [],
+    certificate_chain = describe_chain((verified.verified_chain or []) if verified.completed else [],
                                        chain_source.unverified_chain)
     trust_store = ca_file or "the system trust store"
     root_sha256 = sha256_of(verified.verified_chain[-1]) if verified.completed and verified.verified_chain else None

@@ -129,6 +129,10 @@ def judge_certificates(policy, chain, chain_result, expected_roots, now, suites_
         else:
             findings.append(finding("chain_not_verified", "the chain does not verify against %s: %s"
                                     % (chain_result["trust_store"], message)))
+    elif expected_roots and chain_result["root_sha256"] is None:
+        # A pin that cannot be checked is not met (Python < 3.10 does not show the verified chain).
+        findings.append(finding("unexpected_root", "the chain verifies, but this Python cannot show which root it "
+                                "ends in, so expected_roots cannot be confirmed (Python 3.10 or later can)"))
     elif expected_roots and chain_result["root_sha256"] not in expected_roots:
         findings.append(finding("unexpected_root", "the chain ends in %s (SHA-256 %s), not in one of expected_roots"
                                 % (chain_result["root_name"], chain_result["root_sha256"])))

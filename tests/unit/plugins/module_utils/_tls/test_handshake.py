@@ -68,3 +68,27 @@ def test_silent_server_times_out_within_the_deadline(silent_server):
     assert result.outcome == hs.TIMEOUT
     # Only the hang guard: 0.5 s deadline plus a generous margin.
     assert time.monotonic() - started < 10
+
+
+class OldSslObject(object):
+    """What Python 3.8/3.9 offer: the leaf only."""
+
+    def getpeercert(self, binary_form=False):
+        return b"leaf-der"
+
+
+class NewSslObject(OldSslObject):
+    """Python 3.13+: public chain methods returning DER bytes."""
+
+    def get_unverified_chain(self):
+        return [b"leaf-der", b"intermediate-der"]
+
+    def get_verified_chain(self):
+        return [b"leaf-der", b"intermediate-der", b"root-der"]
+
+
+def test_chains_on_every_python():
+    assert hs._peer_chain(NewSslObject(), verified=True) == [b"leaf-der", b"intermediate-der", b"root-der"]
+    assert hs._peer_chain(NewSslObject(), verified=False) == [b"leaf-der", b"intermediate-der"]
+    assert hs._peer_chain(OldSslObject(), verified=False) == [b"leaf-der"]
+    assert hs._peer_chain(OldSslObject(), verified=True) is None

@@ -72,6 +72,8 @@ def chain_result(error=None, root_sha256="AA", hostname_error=None):
     ([cert()], chain_result(error=(20, "unable to get local issuer certificate")), ["AA"], ["untrusted_root"]),
     ([cert()], chain_result(error=(19, "self-signed certificate in certificate chain")), [], ["untrusted_root"]),
     ([cert()], chain_result(hostname_error="Hostname mismatch"), [], ["hostname_mismatch"]),
+    ([cert()], chain_result(root_sha256=None), ["AA"], ["unexpected_root"]),
+    ([cert()], chain_result(root_sha256=None), [], []),
 ])
 def test_certificates(chain, result, expected_roots, expected):
     assert codes(verdict.judge_certificates(DPS_POLICY, chain, result, expected_roots, NOW, True)) == expected
