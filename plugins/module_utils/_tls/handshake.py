@@ -43,7 +43,7 @@ Handshake = namedtuple("Handshake", [
     "certificate_requested",  # the server asked for a client certificate (None: could not see it)
     "verify_error",           # (code, message) when certificate verification failed
     "unverified_chain",       # DER certificates as the server sent them
-    "verified_chain",         # DER certificates up to the trusted root when verified; None if Python cannot tell
+    "verified_chain",         # DER certificates up to the trusted root once verified; None if Python cannot tell
 ])
 
 
@@ -113,8 +113,10 @@ def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify
         if suite_code is None:
             suite = known_suite_by_name(tls.cipher()[0])
             suite_code = suite.code if suite else None
-        verified = _peer_chain(tls, True) if verify else []
+    if tls is not None:
+        # Also after a failure past the certificate check, such as a server that wants a client certificate.
         unverified = _peer_chain(tls, False)
+        verified = _peer_chain(tls, True) if verify and verify_error is None else []
     return Handshake(outcome, reason, completed, protocol, suite_code, flight.group_code,
                      flight.certificate_requested, verify_error, unverified, verified)
 
@@ -183,19 +185,20 @@ def handshake(address, server_name, context, timeout, wanted=None):
                 return _failed(flight, _reason(exc), sock, outgoing.read(),
                                verify_error=(exc.verify_code, exc.verify_message))
             except ssl.SSLError as exc:
-                return _failed(flight, _reason(exc), sock, outgoing.read())
+                return _failed(flight, _reason(exc), sock, outgoing.read(), tls=tls, verify=verify)
             _send_quietly(sock, outgoing.read())
             return _result(ACCEPTED, None, flight, tls, completed=True, verify=verify)
     finally:
         sock.close()
 
 
-def _failed(flight, reason, sock, alert, verify_error=None):
+def _failed(flight, reason, sock, alert, verify_error=None, tls=None, verify=False):
     _send_quietly(sock, alert)
     if flight.alert is not None and verify_error is None:
         reason = "server sent %s alert %s" % flight.alert
     outcome = ACCEPTED if flight.server_hello else REJECTED
-    return _result(outcome, reason, flight, verify_error=verify_error)
+    return _result(outcome, reason, flight, tls if flight.server_hello else None, verify_error=verify_error,
+                   verify=verify)
 
 
 def _send_quietly(sock, data):

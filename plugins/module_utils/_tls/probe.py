@@ -225,19 +225,20 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
         groups.append({"name": group.name, "common_name": group.common_name, "accepted": accepted,
                        "outcome": outcome, "reason": reason})
 
-    chain_source = plain if plain.unverified_chain else first
-    certificate_chain = describe_chain((verified.verified_chain or []) if verified.completed else [],
-                                       chain_source.unverified_chain)
+    sent_chain = plain.unverified_chain or first.unverified_chain or verified.unverified_chain
+    chain_ok = _verified(verified)
+    certificate_chain = describe_chain(verified.verified_chain if chain_ok else [], sent_chain)
     trust_store = ca_file or "the system trust store"
-    root_sha256 = sha256_of(verified.verified_chain[-1]) if verified.completed and verified.verified_chain else None
+    root_sha256 = sha256_of(verified.verified_chain[-1]) if chain_ok and verified.verified_chain else None
     root_name = None
     if root_sha256:
         root_name = builtin_root_name(root_sha256) or certificate_chain[-1]["subject"] or root_sha256
-    chain_error = verified.verify_error
-    if chain_error is None and not verified.completed:
-        chain_error = (None, "the verifying handshake did not complete: %s" % verified.reason)
+    chain_error = None
+    if not chain_ok:
+        chain_error = verified.verify_error or (None, "the verifying handshake did not complete: %s"
+                                                % verified.reason)
     hostname_error = None
-    if verified.completed and not named.completed:
+    if chain_ok and not _verified(named):
         hostname_error = (named.verify_error or (None, named.reason))[1]
     chain_result = {"error": chain_error, "trust_store": trust_store, "root_sha256": root_sha256,
                     "root_name": root_name, "hostname_error": hostname_error, "checked_name": sni}
@@ -248,7 +249,7 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     findings += verdict.judge_groups(groups)
     suites_prove_rsa = any(s.authentication == "RSA" for s in accepted_policy)
     findings += verdict.judge_certificates(rules, certificate_chain, chain_result, expected, now, suites_prove_rsa)
-    findings += _client_certificate_findings(client_cert, [first, plain, verified])
+    findings += _client_certificate_findings(client_cert, [first, plain])
     findings += _coverage_findings(protocols, cipher_suites, groups)
 
     negotiated_names = _suite_names(first.suite_code)
@@ -279,6 +280,14 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
         "compliant": not any(f["severity"] == verdict.ERROR for f in findings),
         "findings": findings,
     }
+
+
+def _verified(result):
+    """The verification passed: the handshake completed, or failed later for another reason (a client
+    certificate the server wanted) with the verified chain already there."""
+    if result.completed:
+        return True
+    return result.outcome == ACCEPTED and result.verify_error is None and bool(result.verified_chain)
 
 
 def _first_known(values):
