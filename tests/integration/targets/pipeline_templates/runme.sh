@@ -71,4 +71,21 @@ expect_line "Readiness: 1 of 2 test cases passed, 1 failed (0 allowed)."
 
 echo "ok: readiness gate"
 
+# The playbook of the "Authenticate to Azure" step, against the DPS emulator with real azure-identity credentials.
+# shellcheck source=../setup_emulator/emulator.sh
+source ../setup_emulator/emulator.sh
+start_emulator
+trap '_dpsemu_cleanup; rm -rf "$work"' EXIT
+access=(ansible-playbook "$root/extensions/azure_pipelines/check_azure_access.yml"
+  -e "{\"dps_azure\": {\"auth_source\": \"env\", \"ca_bundle\": \"$DPSEMU_CA_FILE\"}}")
+"${access[@]}" >"$work/access.out" 2>&1 || { cat "$work/access.out"; echo "FAIL: check_azure_access failed"; exit 1; }
+grep -q 'Azure access works: 0 DPS instance(s) in the subscription.' "$work/access.out" \
+  || { cat "$work/access.out"; echo "FAIL: check_azure_access did not say what it saw"; exit 1; }
+if AZURE_CLIENT_SECRET=not-the-secret "${access[@]}" >"$work/access.out" 2>&1; then
+  cat "$work/access.out"
+  echo "FAIL: check_azure_access passed with a wrong secret"
+  exit 1
+fi
+echo "ok: check_azure_access.yml"
+
 "$python" files/check_templates.py "$root"

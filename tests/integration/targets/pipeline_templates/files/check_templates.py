@@ -9,11 +9,13 @@ Usage: python check_templates.py COLLECTION_ROOT
 from __future__ import annotations
 
 import itertools
+import json
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -111,23 +113,6 @@ def scripts_of(step):
         yield step["inputs"]["inlineScript"]
 
 
-def written_vars(script, macros=True):
-    """Run the part of the install script that writes the playbooks' variables file, and read that file."""
-    match = re.search(r"^\{\n(.*?)\n\} > \S+$", script, re.S | re.M)
-    check(match is not None, "the install step writes no variables file")
-    if match is None:
-        return {}
-    block = match.group(1)
-    if macros:
-        block = MACRO.sub(lambda found: "/agent/" + found.group(1).replace(".", "_"), block)
-    else:
-        # Keep $(Macro) text as it is: Azure Pipelines replaces it before bash runs.
-        block = block.replace("$(", "\\$(")
-    result = subprocess.run(["bash", "-c", block], text=True, capture_output=True, check=False)
-    check(result.returncode == 0, f"the variables block fails: {result.stderr}")
-    return yaml.safe_load(result.stdout) or {}
-
-
 def names_exist(text, root, where):
     """Every collection playbook, module, callback or file the text names must exist."""
     for name in COLLECTION_NAME.findall(text):
@@ -136,6 +121,113 @@ def names_exist(text, root, where):
               f"iotops.dps_tls.{name} (in {where}) is neither a playbook, a module nor a callback of the collection")
     for path in COLLECTION_PATH.findall(text):
         check((root / path).is_file(), f"{path} (in {where}) does not exist in the collection")
+
+
+# A stand-in for every program the steps call: it records its arguments, the environment the step gave it, and
+# the federated token file's content (that file is deleted when the step ends).
+STUB = """#!/usr/bin/env python3
+import json, os, sys
+token = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
+record = {"program": os.path.basename(sys.argv[0]), "argv": sys.argv[1:], "cwd": os.getcwd(),
+          "env": {k: v for k, v in os.environ.items() if k.startswith(("AZURE", "SYSTEM_", "ANSIBLE_"))},
+          "token": open(token).read() if token else None}
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(json.dumps(record) + "\\n")
+"""
+SETVARIABLE = re.compile(r"^##vso\[task\.setvariable variable=([^;\]]+)[^\]]*\](.*)$", re.M)
+SPN = {"servicePrincipalId": "spn-client-id", "tenantId": "spn-tenant-id", "idToken": "federated-token-value"}
+
+
+def run_steps(steps, sandbox):
+    """Run the script steps as the agent would: macros expanded, step env, AzureCLI@2's service principal
+    variables, and variables that earlier steps set with ##vso[task.setvariable]. Returns the programs called."""
+    macros = {"System.AccessToken": "system-access-token"}
+    for name in ("Agent.TempDirectory", "Common.TestResultsDirectory", "Build.SourcesDirectory"):
+        macros[name] = str(sandbox / name.replace(".", "_"))
+        (sandbox / name.replace(".", "_")).mkdir(parents=True, exist_ok=True)
+    stubs = sandbox / "stubs"
+    stubs.mkdir(exist_ok=True)
+    for program in ("python", "ansible-galaxy", "ansible-playbook"):
+        (stubs / program).write_text(STUB)
+        (stubs / program).chmod(0o755)
+    log = sandbox / "calls.jsonl"
+    log.unlink(missing_ok=True)
+
+    def expand(text):
+        return MACRO.sub(lambda match: macros.get(match.group(1), match.group(0)), str(text))
+
+    pipeline_variables = {}
+    for step in steps:
+        scripts = list(scripts_of(step))
+        if not scripts:
+            continue
+        env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox), "STUB_LOG": str(log)}
+        env.update(pipeline_variables)
+        env.update({key: expand(value) for key, value in (step.get("env") or {}).items()})
+        if step.get("inputs", {}).get("addSpnToEnvironment"):
+            env.update(SPN)
+        cwd = expand(step.get("workingDirectory") or step.get("inputs", {}).get("workingDirectory")
+                     or macros["Build.SourcesDirectory"])
+        pathlib.Path(cwd).mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["bash", "-c", expand(scripts[0])], env=env, cwd=cwd, text=True,
+                                capture_output=True, check=False)
+        check(result.returncode == 0, f"{step.get('displayName')} failed: {result.stdout}{result.stderr}")
+        pipeline_variables.update(SETVARIABLE.findall(result.stdout))
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return calls, macros
+
+
+def check_agent_run(steps, params, label):
+    with tempfile.TemporaryDirectory() as directory:
+        sandbox = pathlib.Path(directory)
+        calls, macros = run_steps(steps, sandbox)
+        collection = f"{macros['Agent.TempDirectory']}/ansible-collections/ansible_collections/iotops/dps_tls"
+        vars_file = pathlib.Path(macros["Agent.TempDirectory"]) / "dps-tls-pipeline.yml"
+        playbook_vars = yaml.safe_load(vars_file.read_text()) if vars_file.exists() else {}
+    report_dir = REPORT_DIR.replace("$(Common.TestResultsDirectory)", macros["Common.TestResultsDirectory"])
+    source = "workload_identity" if params["authentication"] == "azure_cli" else "azure_pipelines"
+    check(playbook_vars == {"readiness_report_dir": report_dir, "dps_azure": {"auth_source": source}},
+          f"{label}: the playbooks get {playbook_vars}")
+
+    playbooks = [call for call in calls if call["program"] == "ansible-playbook"]
+    ran = [next((arg for arg in call["argv"] if arg.startswith(("iotops.", "/"))), None) for call in playbooks]
+    expected = [f"{collection}/extensions/azure_pipelines/check_azure_access.yml", "iotops.dps_tls.audit_readiness"]
+    expected += ["iotops.dps_tls.provision_dps"] if params["provision"] else []
+    expected += ["iotops.dps_tls.trust_roots"] if params["trustRoots"] else []
+    check(ran == expected, f"{label}: ran {ran}, expected {expected}")
+    for call, playbook in zip(playbooks, ran):
+        where = f"{label}: {pathlib.PurePath(str(playbook)).name}"
+        check(["-e", f"@{vars_file}"] in [call["argv"][i:i + 2] for i in range(len(call["argv"]))],
+              f"{where}: no pipeline variables")
+        pairs = [call["argv"][i:i + 2] for i in range(len(call["argv"]))]
+        check((["-e", f"@{params['extraVarsFile']}"] in pairs) == bool(params["extraVarsFile"]),
+              f"{where}: extraVarsFile {params['extraVarsFile']!r} in {call['argv']}")
+        check(call["env"].get("ANSIBLE_STDOUT_CALLBACK") == "iotops.dps_tls.azure_devops", f"{where}: no callback")
+        check(call["env"].get("ANSIBLE_COLLECTIONS_PATH") == collection.rsplit("/ansible_collections/", 1)[0],
+              f"{where}: ANSIBLE_COLLECTIONS_PATH {call['env'].get('ANSIBLE_COLLECTIONS_PATH')}")
+        talks_to_azure = "check_azure_access" in " ".join(call["argv"]) or "iotops.dps_tls.provision_dps" in call["argv"]
+        if not talks_to_azure:
+            check(not any(key.startswith("AZURE_CLIENT") for key in call["env"]), f"{where}: Azure credentials")
+        if "check_azure_access" not in " ".join(call["argv"]):
+            check(call["argv"][call["argv"].index("-i") + 1] == params["inventory"], f"{where}: inventory")
+            check(call["argv"][-2:] == params["playbookOptions"].split(), f"{where}: playbook options")
+        if not talks_to_azure:
+            continue
+        env = call["env"]
+        check(env.get("AZURE_CLIENT_ID") == SPN["servicePrincipalId"] and env.get("AZURE_TENANT_ID") == SPN["tenantId"]
+              and env.get("AZURE_SUBSCRIPTION_ID") == params["subscriptionId"], f"{where}: service principal {env}")
+        if source == "workload_identity":
+            check(call["token"] == SPN["idToken"], f"{where}: the token file holds {call['token']!r}")
+        else:
+            check(call["token"] is None, f"{where}: a token file with azure_pipelines")
+            check(env.get("SYSTEM_ACCESSTOKEN") == "system-access-token", f"{where}: no System.AccessToken")
+            check(env.get("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID") == params["serviceConnectionId"],
+                  f"{where}: service connection id {env.get('AZURESUBSCRIPTION_SERVICE_CONNECTION_ID')}")
+    gate = [call for call in calls if call["program"] == "python" and call["argv"][0].endswith("readiness_gate.py")]
+    check(len(gate) == 1 and gate[0]["argv"][1:] == ["--max-failed", str(params["maxFailedTests"]), report_dir],
+          f"{label}: the gate ran as {[call['argv'] for call in gate]}")
+    galaxy = [call for call in calls if call["program"] == "ansible-galaxy"]
+    check(len(galaxy) == 1 and galaxy[0]["argv"][-1] == params["collection"], f"{label}: collection install")
 
 
 def check_steps_template(root):
@@ -150,10 +242,12 @@ def check_steps_template(root):
         check(declared[name]["type"] == "boolean", f"{name} must be a boolean")
 
     base = {name: item.get("default") for name, item in declared.items()}
-    base.update(serviceConnection="fleet-wif", subscriptionId="0000", inventory="inventories/fleet.yml")
+    base.update(serviceConnection="fleet-wif", subscriptionId="0000", inventory="inventories/fleet.yml",
+                serviceConnectionId="11111111-2222-3333-4444-555555555555", playbookOptions="--forks 50")
     variants = itertools.product(declared["authentication"]["values"], (True, False), (True, False))
     for authentication, provision, trust_roots in variants:
-        params = dict(base, authentication=authentication, provision=provision, trustRoots=trust_roots)
+        params = dict(base, authentication=authentication, provision=provision, trustRoots=trust_roots,
+                      extraVarsFile="vars/dps.yml" if provision else "")
         label = f"authentication={authentication} provision={provision} trustRoots={trust_roots}"
         steps = render(template["steps"], params)
         order = [step.get("displayName") for step in steps]
@@ -174,8 +268,7 @@ def check_steps_template(root):
             if step.get("task", "").startswith("AzureCLI@"):
                 inputs = step["inputs"]
                 check(inputs.get("addSpnToEnvironment") is True, f"{where}: needs addSpnToEnvironment")
-                check("auth_source=workload_identity" in inputs["inlineScript"]
-                      or "dps-tls-pipeline.yml" in inputs["inlineScript"], f"{where}: no auth source")
+                check("dps-tls-pipeline.yml" in inputs["inlineScript"], f"{where}: no auth source")
         by_name = {step.get("displayName"): step for step in steps}
         publish = by_name["Publish the readiness report"]
         check(publish["task"] == "PublishTestResults@2", f"{label}: publish uses {publish['task']}")
@@ -183,26 +276,7 @@ def check_steps_template(root):
         check(publish["inputs"]["searchFolder"] == REPORT_DIR, f"{label}: publish reads another folder")
         check(publish.get("condition") == "succeededOrFailed()",
               f"{label}: the report must be published when the audit fails too")
-        install = by_name["Install Ansible and iotops.dps_tls"]["bash"]
-        check(written_vars(install, macros=False).get("readiness_report_dir") == REPORT_DIR,
-              f"{label}: the audit writes elsewhere")
-        expected_source = "workload_identity" if authentication == "azure_cli" else "azure_pipelines"
-        playbook_vars = written_vars(install)
-        check(playbook_vars.get("dps_azure") == {"auth_source": expected_source},
-              f"{label}: the playbooks get dps_azure {playbook_vars.get('dps_azure')}")
-        check("iotops.dps_tls.azure_devops" in install, f"{label}: the callback is not set")
-        check(REPORT_DIR in by_name["Gate on readiness"]["bash"], f"{label}: the gate reads another folder")
-        for name in ("Authenticate to Azure", "Provision the DPS instance"):
-            step = by_name.get(name)
-            if step is None:
-                continue
-            text = yaml.safe_dump(step)
-            if authentication == "azure_pipelines":
-                for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID",
-                                 "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN"):
-                    check(variable in step.get("env", {}), f"{label}: {name} lacks {variable}")
-            else:
-                check("AZURE_FEDERATED_TOKEN_FILE" in text and "${idToken:?}" in text, f"{label}: {name} token file")
+        check_agent_run(steps, params, label)
     return declared
 
 
