@@ -20,9 +20,9 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import (
     builtin_root_name, describe_chain, root_fingerprint)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
-    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, TIMEOUT, client_context, handshake)
+    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, client_context, handshake)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
-    CONTROL_SUITES, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
+    CONTROL_SUITES, NOT_IN_POLICY, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import sha256_of
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 
@@ -149,7 +149,7 @@ def _outcome(plan, result, accepted):
         return ACCEPTED, None
     if result.outcome == ACCEPTED:
         # The server answered, but with something else than what this probe offered alone.
-        return "rejected", "the server chose %s" % (result.protocol,)
+        return REJECTED, "the server chose %s" % (result.protocol,)
     return result.outcome, result.reason
 
 
@@ -174,32 +174,19 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
                           % (where, timeout), host=host, port=port)
 
     # Round 1: each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to).
-    suites = policy_suites(rules) + tuple(s for s in CONTROL_SUITES if classify(rules, s.code) == "not_in_policy")
+    suites = policy_suites(rules) + tuple(s for s in CONTROL_SUITES if classify(rules, s.code) == NOT_IN_POLICY)
     protocol_plans = [_plan(_offers_protocol(p), min_protocol=p, max_protocol=p, **credentials) for p in PROTOCOLS]
     suite_plans = [_plan(_offers_suite(s), max_protocol="TLSv1.2", ciphers=s.openssl_name, **credentials)
                    for s in suites]
     results = _run(protocol_plans + suite_plans, address, sni, timeout, concurrency)
     protocol_results, suite_results = results[:len(PROTOCOLS)], results[len(PROTOCOLS):]
 
-    protocols = []
-    for name, plan, result in zip(PROTOCOLS, protocol_plans, protocol_results):
-        accepted = result is not None and result.outcome == ACCEPTED and result.protocol == name
-        outcome, reason = _outcome(plan, result, accepted)
-        protocols.append({"name": name, "accepted": accepted, "outcome": outcome, "reason": reason,
-                          "cipher_suite": _suite_names(result.suite_code)[0] if accepted else None})
-    cipher_suites = []
-    for suite, plan, result in zip(suites, suite_plans, suite_results):
-        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code == suite.code
-        outcome, reason = _outcome(plan, result, accepted)
-        cipher_suites.append({
-            "iana_name": suite.iana_name, "openssl_name": suite.openssl_name, "code": "0x%04X" % suite.code,
-            "accepted": accepted, "classification": classify(rules, suite.code), "outcome": outcome,
-            "reason": reason, "protocol": result.protocol if accepted else None,
-        })
+    protocols = _protocol_entries(protocol_plans, protocol_results)
+    cipher_suites = _suite_entries(rules, suites, suite_plans, suite_results)
 
     # Round 2: the groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it.
     accepted_policy = [s for s, entry in zip(suites, cipher_suites)
-                       if entry["accepted"] and entry["classification"] != "not_in_policy"]
+                       if entry["accepted"] and entry["classification"] != NOT_IN_POLICY]
     ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
     group_plans = []
     if ecdhe:
@@ -218,37 +205,15 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     results = _run(group_plans + chain_plans, address, sni, timeout, concurrency)
     group_results, (plain, verified, named) = results[:len(group_plans)], results[len(group_plans):]
 
-    groups = []
-    for group, plan, result in zip(rules.ecdhe_groups, group_plans, group_results):
-        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code is not None
-        outcome, reason = _outcome(plan, result, accepted)
-        groups.append({"name": group.name, "common_name": group.common_name, "accepted": accepted,
-                       "outcome": outcome, "reason": reason})
-
-    sent_chain = plain.unverified_chain or first.unverified_chain or verified.unverified_chain
-    chain_ok = _verified(verified)
-    certificate_chain = describe_chain(verified.verified_chain if chain_ok else [], sent_chain)
-    trust_store = ca_file or "the system trust store"
-    root_sha256 = sha256_of(verified.verified_chain[-1]) if chain_ok and verified.verified_chain else None
-    root_name = None
-    if root_sha256:
-        root_name = builtin_root_name(root_sha256) or certificate_chain[-1]["subject"] or root_sha256
-    chain_error = None
-    if not chain_ok:
-        chain_error = verified.verify_error or (None, "the verifying handshake did not complete: %s"
-                                                % verified.reason)
-    hostname_error = None
-    if chain_ok and not _verified(named):
-        hostname_error = (named.verify_error or (None, named.reason))[1]
-    chain_result = {"error": chain_error, "trust_store": trust_store, "root_sha256": root_sha256,
-                    "root_name": root_name, "hostname_error": hostname_error, "checked_name": sni}
+    groups = _group_entries(rules, group_plans, group_results)
+    chain = _chain_facts(first, plain, verified, named, ca_file, sni)
 
     accepted_protocols = [p["name"] for p in protocols if p["accepted"]]
     findings = verdict.judge_protocols(rules, accepted_protocols)
     findings += verdict.judge_suites(rules, cipher_suites)
     findings += verdict.judge_groups(groups)
     suites_prove_rsa = any(s.authentication == "RSA" for s in accepted_policy)
-    findings += verdict.judge_certificates(rules, certificate_chain, chain_result, expected, now, suites_prove_rsa)
+    findings += verdict.judge_certificates(rules, chain["certificate_chain"], chain, expected, now, suites_prove_rsa)
     findings += _client_certificate_findings(client_cert, [first, plain])
     findings += _coverage_findings(protocols, cipher_suites, groups)
 
@@ -261,7 +226,7 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
         "server_name": sni,
         "policy": policy,
         "accepted_protocols": accepted_protocols,
-        "rejected_protocols": [p["name"] for p in protocols if p["outcome"] == "rejected"],
+        "rejected_protocols": [p["name"] for p in protocols if p["outcome"] == REJECTED],
         "protocols": protocols,
         "cipher_suites": cipher_suites,
         "groups": groups,
@@ -269,17 +234,70 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
                        "openssl_name": negotiated_names[1], "group": group_name(first.group_code)},
         "not_offered_locally": [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
         + [s["iana_name"] for s in cipher_suites if s["outcome"] == NOT_OFFERED],
-        "certificate_chain": certificate_chain,
-        "chain_verified": chain_error is None,
-        "chain_error": chain_error[1] if chain_error else None,
-        "trust_store": trust_store,
-        "trusted_root": root_name if chain_error is None else None,
-        "trusted_root_sha256": root_sha256 if chain_error is None else None,
-        "hostname_verified": hostname_error is None if chain_error is None else None,
+        "certificate_chain": chain["certificate_chain"],
+        "chain_verified": chain["error"] is None,
+        "chain_error": chain["error"][1] if chain["error"] else None,
+        "trust_store": chain["trust_store"],
+        "trusted_root": chain["root_name"],
+        "trusted_root_sha256": chain["root_sha256"],
+        "hostname_verified": chain["hostname_error"] is None if chain["error"] is None else None,
         "client_certificate_requested": _first_known(r.certificate_requested for r in (plain, verified, first)),
         "compliant": not any(f["severity"] == verdict.ERROR for f in findings),
         "findings": findings,
     }
+
+
+def _protocol_entries(plans, results):
+    entries = []
+    for name, plan, result in zip(PROTOCOLS, plans, results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.protocol == name
+        outcome, reason = _outcome(plan, result, accepted)
+        entries.append({"name": name, "accepted": accepted, "outcome": outcome, "reason": reason,
+                        "cipher_suite": _suite_names(result.suite_code)[0] if accepted else None})
+    return entries
+
+
+def _suite_entries(rules, suites, plans, results):
+    entries = []
+    for suite, plan, result in zip(suites, plans, results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code == suite.code
+        outcome, reason = _outcome(plan, result, accepted)
+        entries.append({
+            "iana_name": suite.iana_name, "openssl_name": suite.openssl_name, "code": "0x%04X" % suite.code,
+            "accepted": accepted, "classification": classify(rules, suite.code), "outcome": outcome,
+            "reason": reason, "protocol": result.protocol if accepted else None,
+        })
+    return entries
+
+
+def _group_entries(rules, plans, results):
+    entries = []
+    for group, plan, result in zip(rules.ecdhe_groups, plans, results):
+        accepted = result is not None and result.outcome == ACCEPTED and result.suite_code is not None
+        outcome, reason = _outcome(plan, result, accepted)
+        entries.append({"name": group.name, "common_name": group.common_name, "accepted": accepted,
+                        "outcome": outcome, "reason": reason})
+    return entries
+
+
+def _chain_facts(first, plain, verified, named, ca_file, sni):
+    """The chain, whether it verifies and in which root it ends, and whether the name matches."""
+    chain_ok = _verified(verified)
+    sent_chain = plain.unverified_chain or first.unverified_chain or verified.unverified_chain
+    certificate_chain = describe_chain(verified.verified_chain if chain_ok else [], sent_chain)
+    root_sha256 = sha256_of(verified.verified_chain[-1]) if chain_ok and verified.verified_chain else None
+    root_name = None
+    if root_sha256:
+        root_name = builtin_root_name(root_sha256) or certificate_chain[-1]["subject"] or root_sha256
+    error = None
+    if not chain_ok:
+        error = verified.verify_error or (None, "the verifying handshake did not complete: %s" % verified.reason)
+    hostname_error = None
+    if chain_ok and not _verified(named):
+        hostname_error = (named.verify_error or (None, named.reason))[1]
+    return {"certificate_chain": certificate_chain, "error": error, "trust_store": ca_file or "the system trust store",
+            "root_sha256": root_sha256, "root_name": root_name, "hostname_error": hostname_error,
+            "checked_name": sni}
 
 
 def _verified(result):
@@ -316,7 +334,7 @@ def _coverage_findings(protocols, cipher_suites, groups):
     findings = []
     untested = [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
     untested += [s["iana_name"] for s in cipher_suites
-                 if s["outcome"] == NOT_OFFERED and s["classification"] != "not_in_policy"]
+                 if s["outcome"] == NOT_OFFERED and s["classification"] != NOT_IN_POLICY]
     untested += [g["name"] for g in groups if g["outcome"] == NOT_OFFERED]
     if untested:
         findings.append(verdict.finding("not_tested", "our TLS stack cannot offer %s, so the endpoint was not "
