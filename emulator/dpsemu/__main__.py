@@ -25,6 +25,7 @@ ENV_NAMES = (
     ("DPSEMU_FEDERATED_TOKEN_FILE", "federated_token_file"),
     ("DPSEMU_MANAGED_IDENTITY_ENDPOINT", "managed_identity_endpoint"),
     ("DPSEMU_MANAGED_IDENTITY_HEADER", "managed_identity_header"),
+    ("DPSEMU_DEVICE_PORT", "device_port"),
 )
 
 
@@ -32,11 +33,12 @@ def serve(args):
     try:
         emulator = Emulator(args.state_dir, host=args.host, port=args.port,
                             provisioning_delay=args.provisioning_delay, retry_after=args.retry_after,
-                            verbose=args.verbose)
+                            verbose=args.verbose, device_port=args.device_port)
     except (AlreadyRunning, ValueError, OSError) as exc:
         print("dpsemu: %s" % exc, file=sys.stderr)
         return 1
-    print("dpsemu: listening on %s (state in %s)" % (emulator.base_url, emulator.state_dir), file=sys.stderr)
+    print("dpsemu: listening on %s, device endpoint on port %d (state in %s)"
+          % (emulator.base_url, emulator.device.port, emulator.state_dir), file=sys.stderr)
     emulator.serve()
     return 0
 
@@ -75,6 +77,9 @@ def main(argv=None):
     run.add_argument("--provisioning-delay", type=float, default=2.0,
                      help="seconds a create/update/delete takes (default 2)")
     run.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent to pollers (default 1)")
+    run.add_argument("--device-port", type=int, default=None,
+                     help="device endpoint (MQTT over TLS) port; default 8883, or any free port when 8883 is busy; "
+                          "a port given here must be free; 0 picks any free port")
     run.add_argument("--verbose", action="store_true", help="log every request to stderr")
     run.set_defaults(func=serve)
     commands.add_parser("env", help="print export lines for a running emulator").set_defaults(func=env)

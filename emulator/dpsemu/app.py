@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, pki
+from dpsemu import arm, auth, certificates, control, device, pki
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -55,7 +55,8 @@ def running_endpoints(state_dir):
 
 
 class Emulator:
-    def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False):
+    def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False,
+                 device_port=None):
         if not is_loopback(host):
             raise ValueError("the emulator listens on loopback addresses only, not %s" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -63,6 +64,7 @@ class Emulator:
         if running_endpoints(self.state_dir):
             raise AlreadyRunning("an emulator already runs with state dir %s" % self.state_dir)
         self.pid = os.getpid()
+        self.host = host
         self.verbose = verbose
         self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after}
         self.ca = pki.CertificateAuthority.load_or_create(self.state_dir)
@@ -74,7 +76,7 @@ class Emulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, control):
+        for part in (auth, arm, certificates, device, control):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -84,6 +86,7 @@ class Emulator:
         self.base_url = "https://%s:%d" % ("[%s]" % host if ":" in host else host, port)
         self.identity.app["last_port"] = port
         self.identity.save()
+        self.device = self._device_endpoint(host, device_port)
         self._stop = threading.Event()
 
     def _listen(self, host, port, context):
@@ -95,6 +98,16 @@ class Emulator:
             except OSError:
                 pass
         return TLSServer((host, port), self, context)
+
+    def _device_endpoint(self, host, port):
+        # None: DPS's MQTT port 8883 when free, else any free port (other emulators may hold 8883); a port the
+        # caller names explicitly must be free.
+        if port is None:
+            try:
+                return device.DeviceEndpoint(self, host, device.DEFAULT_PORT)
+            except OSError:
+                port = 0
+        return device.DeviceEndpoint(self, host, port)
 
     def endpoints(self):
         return {
@@ -112,6 +125,9 @@ class Emulator:
             "managed_identity_client_id": self.identity.managed_identity_client_id,
             "state_dir": self.state_dir,
             "pid": self.pid,
+            "device_host": self.host,
+            "device_port": self.device.port,
+            "device_host_name": "global.azure-devices-provisioning.net",
         }
 
     def serve(self):
@@ -120,6 +136,7 @@ class Emulator:
             signal.signal(signum, lambda *_args: self._stop.set())
         thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         thread.start()
+        self.device.start()
         path = os.path.join(self.state_dir, ENDPOINTS)
         write_json(path, self.endpoints())
         try:
@@ -127,5 +144,6 @@ class Emulator:
                 pass
         finally:
             os.unlink(path)
+            self.device.stop()
             self.httpd.shutdown()
             self.httpd.server_close()
