@@ -270,8 +270,12 @@ def _fingerprint_of(content):
 
 def _update_and_verify(store, plan, state, before_count, previous, fresh):
     """Run the tool under the lock, then prove the result; on a bad result put the old files back."""
-    output = store.update(fresh)
-    problem = _verify(store, plan, state, before_count)
+    try:
+        output = store.update(fresh)
+        problem = _verify(store, plan, state, before_count)
+    except DpsTlsError as exc:
+        output = exc.details.get("output", "")
+        problem = exc.message
     if problem is None:
         return output
     for name, content in previous.items():

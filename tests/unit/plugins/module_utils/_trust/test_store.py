@@ -127,9 +127,10 @@ def test_a_shrunk_bundle_is_refused(device, certs):
 
 def test_a_failing_tool_fails_the_task_with_its_output(device):
     device.rc = 3
-    with pytest.raises(DpsTlsError, match="failed with exit code 3") as failure:
+    with pytest.raises(DpsTlsError, match="failed with exit code 3.*previous anchors were restored") as failure:
         run(device, ROOTS)
     assert failure.value.details["output"] == "boom"
+    assert anchors(device) == [] and len(device.calls) == 2, "restored, then the update was rerun"
 
 
 def test_a_run_that_died_is_repaired(device):
