@@ -3,7 +3,7 @@
 """The TLS policies an endpoint is judged against, and the suites a probe knows by name.
 
 This is the one place the DPS policy lives: tls_probe, tls_readiness and the emulator's device endpoint
-all read it from here.
+all read it from here. The emulator loads this file by path, so it imports nothing but the standard library.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tls_probe against real openssl s_server variants, cross-checked with nmap and openssl s_client.
-# The emulator's device endpoint gets its own probe in the emulator's target once it serves TLS.
+# The emulator's device endpoint is probed in the device_endpoint target.
 set -eux
 
 source ../setup_tls_servers/files/tls_servers.sh
