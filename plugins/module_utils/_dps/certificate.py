@@ -63,17 +63,36 @@ def _as_bytes(value):
     return value.encode('utf-8') if not isinstance(value, bytes) else value
 
 
+def _looks_like_der(x509, value):
+    """True when value (bytes, or text that carried binary bytes) is a DER certificate."""
+    candidates = [_as_bytes(value)]
+    if not isinstance(value, bytes):
+        try:
+            candidates.append(value.encode('latin-1'))
+        except UnicodeEncodeError:
+            pass
+        try:
+            candidates.append(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError):
+            pass
+    for candidate in candidates:
+        try:
+            x509.load_der_x509_certificate(candidate)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
 def load_pem_certificate(option, data):
     """The one certificate in PEM data; InvalidInputError when it is not PEM, holds none or several, or is DER."""
     x509, _serialization = _crypto()
+    if b'-----BEGIN' not in _as_bytes(data):
+        if _looks_like_der(x509, data):
+            raise InvalidInputError(option, 'this is a DER (binary or base64) certificate, not PEM; convert it with '
+                                            'openssl x509 -inform der -in cert.der -out cert.pem')
+        raise InvalidInputError(option, 'not a PEM certificate (no -----BEGIN CERTIFICATE----- block)')
     data = _as_bytes(data)
-    if b'-----BEGIN' not in data:
-        try:
-            x509.load_der_x509_certificate(data)
-        except ValueError:
-            raise InvalidInputError(option, 'not a PEM certificate (no -----BEGIN CERTIFICATE----- block)')
-        raise InvalidInputError(option, 'this is a DER (binary) certificate; give it in PEM form '
-                                        '(openssl x509 -inform der -in cert.der -out cert.pem)')
     blocks = PEM_CERT_RE.findall(data.decode('utf-8', 'replace'))
     if not blocks:
         raise InvalidInputError(option, 'no -----BEGIN CERTIFICATE----- block (a key or another PEM type?)')
