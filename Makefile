@@ -45,7 +45,7 @@ collection: venv
 	@hack/sync_collection.sh $(BUILD) >/dev/null
 
 demo: collection
-	cd $(COLL) && $(BIN)/python hack/demo.py
+	cd $(COLL) && DEMO_PYTHON=$(BIN)/python hack/demo.sh
 
 emulator: collection
 	cd $(COLL) && PYTHONPATH=emulator $(BIN)/python -m dpsemu serve --state-dir $(CURDIR)/.build/emulator-state
