@@ -210,8 +210,8 @@ class _Session(socketserver.BaseRequestHandler):
             tls.sendall(mqtt.connack(mqtt.REFUSED_NOT_AUTHORIZED))
             return
         tls.sendall(mqtt.connack(mqtt.ACCEPTED))
-        endpoint.log("CONNECT accepted: %s on instance %s" % (self.device["registration_id"],
-                                                             self.device["instance"]["name"]))
+        endpoint.log("CONNECT accepted: %s on instance %s"
+                     % (self.device["registration_id"], self.device["instance"]["name"]))
         while True:
             kind, flags, body = mqtt.read_packet(tls)
             if kind == mqtt.SUBSCRIBE:

@@ -32,7 +32,7 @@ def read_packet(sock):
     """(packet type, flags, body) of the next packet."""
     first = _read_exactly(sock, 1)[0]
     length, shift = 0, 0
-    for _ in range(4):
+    for _position in range(4):
         byte = _read_exactly(sock, 1)[0]
         length |= (byte & 0x7F) << shift
         shift += 7

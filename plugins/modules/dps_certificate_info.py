@@ -33,6 +33,7 @@ attributes:
     description: Only reads, so it runs unchanged in check mode.
   diff_mode:
     support: none
+    description: Only reads; there is nothing to compare.
   platform:
     support: full
     platforms: posix

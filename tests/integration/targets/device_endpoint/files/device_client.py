@@ -35,8 +35,9 @@ def main():
     try:
         result = client.register()
     except Exception as exc:  # pylint: disable=broad-except
+        cause = exc.__cause__
         print(json.dumps({"registered": False, "error": type(exc).__name__, "message": str(exc),
-                          "cause": repr(exc.__cause__) if exc.__cause__ else None}))
+                          "cause": None if cause is None else repr(cause)}))
         return 1
     state = result.registration_state
     print(json.dumps({"registered": result.status == "assigned", "status": result.status,
