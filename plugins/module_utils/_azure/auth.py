@@ -9,6 +9,7 @@ and without azure-identity; build_credential() is the only place that imports az
 from __future__ import annotations
 
 import configparser
+import importlib
 import os
 import shutil
 
@@ -283,7 +284,7 @@ def plan_credential(settings):
 def build_credential(plan):
     """Instantiate the azure-identity credential of a plan (no token is requested yet)."""
     try:
-        from azure import identity
+        identity = importlib.import_module('azure.identity')
     except ImportError as exc:
         raise MissingDependencyError('azure-identity', 'to authenticate to Azure', error=exc)
     try:

@@ -12,13 +12,27 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors impor
 class Waiter:
     """A clock with a deadline. The SDK's poller does the polling (at the pace of Retry-After); this bounds it."""
 
-    def __init__(self, timeout, clock=time.monotonic):
+    def __init__(self, timeout, clock=time.monotonic, sleep=time.sleep):
         self.timeout = timeout
         self.clock = clock
+        self.sleep = sleep
         self.deadline = clock() + timeout
 
     def remaining(self):
         return max(0.0, self.deadline - self.clock())
+
+    def poll(self, read, settled, operation, interval=2):
+        """Call read() until settled(value) or the deadline; for states no SDK poller covers (an operation that an
+        earlier run started). Returns the last value."""
+        while True:
+            value = read()
+            if settled(value):
+                return value
+            if self.remaining() <= 0:
+                raise AzureTimeoutError('%s: still busy after timeout=%ss; run the task again later, or raise timeout'
+                                        % (operation, self.timeout), error_kind='timeout', operation=operation,
+                                        timeout=self.timeout)
+            self.sleep(min(interval, self.remaining()))
 
     def result(self, poller, operation):
         """Wait for an LROPoller until the deadline; its result, or AzureTimeoutError if it is still running."""

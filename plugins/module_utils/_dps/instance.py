@@ -29,6 +29,9 @@ READ_ONLY_FIELDS = ('id', 'name', 'type', 'etag', 'systemData', 'resourcegroup',
 READ_ONLY_PROPERTIES = ('state', 'provisioningState', 'serviceOperationsHostName', 'deviceProvisioningHostName',
                         'idScope')
 
+# provisioningState values after which no operation runs on the instance.
+SETTLED_PROVISIONING_STATES = ('Succeeded', 'Failed', 'Canceled')
+
 # How a linked hub's key appears in the diff: never the key itself.
 SECRET_MARK = '(secret)'
 SECRET_CHANGED_MARK = '(secret, changed)'
@@ -442,6 +445,10 @@ class DpsInstances:
             except ResourceNotFoundError:
                 return None
 
+    def wait_until_settled(self, resource_group, name):
+        return self.waiter.poll(lambda: self.get(resource_group, name), is_settled,
+                                'waiting for the running operation on DPS instance %s' % name)
+
     def list(self, resource_group=None):
         with self.azure_errors('listing DPS instances in %s' % (
                 'resource group %s' % resource_group if resource_group else 'the subscription')):
@@ -481,9 +488,17 @@ class DpsInstances:
                 self.waiter.result(poller, operation)
 
 
+def is_settled(raw):
+    """True when no operation runs on the instance (or it is gone)."""
+    return raw is None or _properties(raw).get('provisioningState') in (None,) + SETTLED_PROVISIONING_STATES
+
+
 def ensure_instance(api, desired, check_mode=False, diff=False):
     """read -> compare -> (check mode stops) -> apply -> read back. Returns the module result."""
     current = api.get(desired.resource_group, desired.name)
+    if not is_settled(current) and desired.wait:
+        # An earlier run (or someone else) started an operation: compare with its outcome, and do not collide with it.
+        current = api.wait_until_settled(desired.resource_group, desired.name)
     if desired.state == 'absent':
         return _ensure_absent(api, desired, current, check_mode, diff)
     if current is None:

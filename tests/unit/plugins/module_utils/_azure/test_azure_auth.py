@@ -226,3 +226,18 @@ def test_build_credential_bad_certificate_is_an_authentication_error(tmp_path):
         auth.build_credential(p)
     assert err.value.details['error_kind'] == 'authentication'
     assert 'CertificateCredential' in err.value.message
+
+
+def test_missing_sdk_is_named_by_its_pip_package(monkeypatch):
+    import sys
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import client
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import MissingDependencyError
+    monkeypatch.setitem(sys.modules, 'azure.identity', None)
+    monkeypatch.setitem(sys.modules, 'azure.mgmt.iothubprovisioningservices', None)
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, secret='x'))
+    with pytest.raises(MissingDependencyError) as err:
+        auth.build_credential(p)
+    assert 'pip install azure-identity' in err.value.message
+    with pytest.raises(MissingDependencyError) as err:
+        client.dps_client(auth.AzureSettings({}, environ={}), object(), SUB, 60)
+    assert 'pip install azure-mgmt-iothubprovisioningservices' in err.value.message

@@ -156,3 +156,29 @@ def test_waiter_times_out_with_a_clear_message():
     assert 'did not finish within timeout=30s' in err.value.message
     assert 'InProgress' in err.value.message
     assert w.remaining() == 0
+
+
+def test_poll_reads_until_settled_sleeping_between():
+    clock = FakeClock()
+    naps = []
+
+    def sleep(seconds):
+        naps.append(seconds)
+        clock.now += seconds
+
+    values = iter(['Updating', 'Updating', 'Succeeded'])
+    w = waiter.Waiter(60, clock=clock, sleep=sleep)
+    assert w.poll(lambda: next(values), lambda v: v == 'Succeeded', 'waiting', interval=2) == 'Succeeded'
+    assert naps == [2, 2]
+
+
+def test_poll_gives_up_at_the_deadline():
+    clock = FakeClock()
+
+    def sleep(seconds):
+        clock.now += seconds
+
+    w = waiter.Waiter(5, clock=clock, sleep=sleep)
+    with pytest.raises(errors.AzureTimeoutError) as err:
+        w.poll(lambda: 'Updating', lambda v: v == 'Succeeded', 'waiting for x', interval=2)
+    assert 'still busy after timeout=5s' in err.value.message

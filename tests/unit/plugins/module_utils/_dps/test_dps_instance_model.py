@@ -270,6 +270,11 @@ class FakeApi:
     def delete(self, resource_group, name, wait):
         self.calls.append('delete')
 
+    def wait_until_settled(self, resource_group, name):
+        self.calls.append('wait')
+        self.current['properties']['provisioningState'] = 'Succeeded'
+        return copy.deepcopy(self.current)
+
 
 def test_create_requires_location_before_any_write():
     api = FakeApi()
@@ -358,3 +363,17 @@ def test_info_needs_resource_group_with_name():
 
 def test_info_missing_instance_is_an_empty_list():
     assert instance.instance_info(FakeApi(None), resource_group='rg1', name='dps1')['dps_instances'] == []
+
+
+def test_a_running_operation_is_waited_for_before_comparing():
+    busy = reading()
+    busy['properties']['provisioningState'] = 'Updating'
+    busy['sku']['capacity'] = 2
+    api = FakeApi(busy)
+    result = instance.ensure_instance(api, desired(capacity=2))
+    assert api.calls == ['get', 'wait']
+    assert result['changed'] is False
+    assert result['dps']['provisioning_state'] == 'Succeeded'
+    api = FakeApi(busy)
+    instance.ensure_instance(api, desired(capacity=2, wait=False))
+    assert api.calls == ['get']
