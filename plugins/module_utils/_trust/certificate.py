@@ -22,6 +22,7 @@ from collections import namedtuple
 
 try:
     from cryptography import x509
+    from cryptography.hazmat.backends import default_backend
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - exercised on devices without cryptography
@@ -128,7 +129,8 @@ def _inspect(der):
 
 def _inspect_with_cryptography(der):
     try:
-        cert = x509.load_der_x509_certificate(der)
+        # an explicit backend keeps cryptography 2.x (Debian 10 devices) working
+        cert = x509.load_der_x509_certificate(der, default_backend())
     except ValueError as exc:
         raise CertificateError("does not parse as an X.509 certificate (%s)" % exc)
     try:

@@ -149,6 +149,16 @@ class TrustStore(object):
         if self.root == "/":
             _restore_selinux_context(path)
 
+    def remove_stale_temporary_files(self):
+        """A run killed while writing leaves its temporary file; the lock proves nobody is writing now."""
+        try:
+            names = os.listdir(self.anchor_dir)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(".iotops-dps_tls-") and name.endswith(".tmp"):
+                os.unlink(os.path.join(self.anchor_dir, name))
+
     def remove_anchor(self, name):
         try:
             os.unlink(self.anchor_path(name))
@@ -213,6 +223,7 @@ def ensure(certificates, state, root, family_name, check_mode, run_command, get_
         changes = [item for item in plan if item["write"] is not None or item["action"] == "removed"]
         needs_update = repair or changes or any(item["stale"] for item in plan)
         output = None
+        store.remove_stale_temporary_files()
         if needs_update:
             before_count = len(set(store.fingerprints()))
             previous = {item["name"]: store.read_anchor(item["name"]) for item in changes}

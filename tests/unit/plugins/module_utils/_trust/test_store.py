@@ -141,9 +141,12 @@ def test_a_run_that_died_is_repaired(device):
         handle.write(MSRSA.pem)
     with open(bundle + ".new", "w") as handle:
         handle.write("half a bundle")
+    leftover = os.path.join(device.root, "usr/local/share/ca-certificates/.iotops-dps_tls-abc123.tmp")
+    with open(leftover, "w") as handle:
+        handle.write("-----BEGIN CERT")
     result = run(device, ROOTS)
     assert result["changed"] and result["anchors"][0]["trusted"]
-    assert not os.path.exists(bundle + ".new")
+    assert not os.path.exists(bundle + ".new") and not os.path.exists(leftover)
 
     # died while the tool ran: the pending marker forces a fresh rebuild
     open(os.path.join(device.root, "etc/ssl/certs/.iotops-dps_tls-update-pending"), "w").close()
