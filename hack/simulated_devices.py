@@ -5,11 +5,12 @@
 Each device gets what the real update-ca-certificates needs to work on it through ca_trust's ``root``
 option: os-release, ca-certificates.conf, /usr/share/ca-certificates, /usr/local/share/ca-certificates
 and a built /etc/ssl/certs. The first --missing-roots devices have the DPS roots deselected, like a
-trimmed image. The distribution certificates exist once (shared/) and every device links to them, and
+trimmed image. The last --weak-tls devices get an /etc/ssl/openssl.cnf whose system_default CipherString
+allows only suites outside the DPS policy (ECDSA and ChaCha20), like an app stack hardened for another cloud. The distribution certificates exist once (shared/) and every device links to them, and
 /etc/ssl/certs is built twice (with and without the roots) and copied, so 100 devices take a second,
 not 100 runs of the tool.
 
-    python3 hack/simulated_devices.py --count 5 --missing-roots 3 --out /tmp/devices
+    python3 hack/simulated_devices.py --count 5 --missing-roots 3 --weak-tls 1 --out /tmp/devices
     ansible-playbook -i /tmp/devices/inventory.yml playbooks/trust_roots.yml
 """
 
@@ -28,6 +29,21 @@ DPS_ROOTS = (
     "mozilla/DigiCert_Global_Root_G3.crt",
     "mozilla/Microsoft_ECC_Root_Certificate_Authority_2017.crt",
 )
+# What OpenSSL apps on a --weak-tls device offer by default: TLS 1.2+, none of the 12 DPS suites.
+WEAK_OPENSSL_CNF = """\
+# Simulated device: the vendor's TLS hardening, read by every OpenSSL app at start
+openssl_conf = default_conf
+
+[default_conf]
+ssl_conf = ssl_sect
+
+[ssl_sect]
+system_default = system_default_sect
+
+[system_default_sect]
+MinProtocol = TLSv1.2
+CipherString = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305
+"""
 OS_RELEASE = 'PRETTY_NAME="Simulated device (Debian 12)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
 
 
@@ -69,7 +85,7 @@ def copy_certs(template, device):
             os.link(entry.path, os.path.join(target, entry.name))
 
 
-def create(out, count, missing, source="/usr/share/ca-certificates", conf="/etc/ca-certificates.conf"):
+def create(out, count, missing, source="/usr/share/ca-certificates", conf="/etc/ca-certificates.conf", weak_tls=0):
     if os.path.exists(out):
         shutil.rmtree(out)
     shared = os.path.join(out, "shared", "ca-certificates")
@@ -90,6 +106,9 @@ def create(out, count, missing, source="/usr/share/ca-certificates", conf="/etc/
         template, lines = templates["missing_roots" if number <= missing else "with_roots"]
         build_store(device, shared, lines)
         copy_certs(template, device)
+        if number > count - weak_tls:
+            with open(os.path.join(device, "etc/ssl/openssl.cnf"), "w") as handle:
+                handle.write(WEAK_OPENSSL_CNF)
         hosts.append((name, device))
     inventory = os.path.join(out, "inventory.yml")
     with open(inventory, "w") as handle:
@@ -106,17 +125,19 @@ def main():
     parser.add_argument("--count", type=int, default=5, help="how many devices (default 5)")
     parser.add_argument("--missing-roots", type=int, default=None,
                         help="how many of them lack the DPS roots (default: about half)")
+    parser.add_argument("--weak-tls", type=int, default=0,
+                        help="how many of them (the last ones) offer only suites outside the DPS policy (default 0)")
     parser.add_argument("--out", required=True, help="folder to create (replaced if it exists)")
     args = parser.parse_args()
     missing = args.count // 2 + args.count % 2 if args.missing_roots is None else args.missing_roots
-    if not 0 <= missing <= args.count or args.count < 1:
-        parser.error("need 1 <= --count and 0 <= --missing-roots <= --count")
+    if not 0 <= missing <= args.count or args.count < 1 or not 0 <= args.weak_tls <= args.count:
+        parser.error("need 1 <= --count, 0 <= --missing-roots <= --count and 0 <= --weak-tls <= --count")
     if not shutil.which("update-ca-certificates"):
         parser.error("needs Debian's update-ca-certificates (apt-get install ca-certificates)")
     started = time.monotonic()
-    inventory = create(os.path.abspath(args.out), args.count, missing)
-    print("%d devices (%d missing the DPS roots) in %.2fs; inventory: %s"
-          % (args.count, missing, time.monotonic() - started, inventory))
+    inventory = create(os.path.abspath(args.out), args.count, missing, weak_tls=args.weak_tls)
+    print("%d devices (%d missing the DPS roots, %d offering no DPS suite) in %.2fs; inventory: %s"
+          % (args.count, missing, args.weak_tls, time.monotonic() - started, inventory))
     return 0
 
 

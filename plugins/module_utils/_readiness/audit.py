@@ -1,0 +1,195 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The device readiness audit: every check, and what blocks the device from DPS, in plain words.
+
+Nothing here writes: the audit reads the device (or an offline image under ``root``) and, when asked,
+makes one handshake with the device's own TLS defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.pinning import find_pinned
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks import find_sdks
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import handshake
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
+    NOT_IN_POLICY, classify, get_policy, known_suite)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints, sha256_of
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
+    FAMILIES, detect_family, in_root)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
+
+PASSED = "passed"
+FAILED = "failed"
+WARNING = "warning"
+
+
+def validate(root, family, required_roots, endpoint, port, timeout, ca_file):
+    """Every option error, before anything is read."""
+    if not os.path.isabs(root):
+        raise InvalidInputError("root", "must be an absolute path, got %r" % root)
+    if not os.path.isdir(root):
+        raise InvalidInputError("root", "%s is not a directory" % root)
+    if family != "auto" and family not in FAMILIES:
+        raise InvalidInputError("family", "must be auto or one of %s" % ", ".join(sorted(FAMILIES)))
+    unknown = [name for name in required_roots if name not in BUILTIN_ROOTS]
+    if unknown:
+        raise InvalidInputError("required_roots", "unknown builtin root %s; known: %s"
+                                % (", ".join(unknown), ", ".join(sorted(BUILTIN_ROOTS))))
+    if not 1 <= port <= 65535:
+        raise InvalidInputError("port", "must be 1-65535, got %d" % port)
+    if not 0 < timeout <= 300:
+        raise InvalidInputError("timeout", "must be more than 0 and at most 300 seconds, got %s" % timeout)
+    if endpoint is not None and (not endpoint.strip() or "/" in endpoint or ":" in endpoint):
+        raise InvalidInputError("endpoint", "must be a host name or IPv4 address without scheme or port "
+                                "(give the port in port), got %r" % endpoint)
+    if ca_file and not os.path.isfile(ca_file):
+        raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+
+
+def trusted_roots(root, family):
+    """(bundle path, {builtin name: trusted}) from the system bundle's fingerprints, as ca_trust reads it."""
+    try:
+        name = detect_family(root) if family == "auto" else family
+        bundle = in_root(root, FAMILIES[name].bundle)
+    except DpsTlsError:
+        bundle = None
+    if root == "/" and (bundle is None or not os.path.exists(bundle)):
+        bundle = ssl.get_default_verify_paths().openssl_cafile
+    fingerprints = set(bundle_fingerprints(bundle) or []) if bundle else set()
+    return bundle, {name: item.sha256 in fingerprints for name, item in BUILTIN_ROOTS.items()}
+
+
+def _device_context(stack, bundle, ca_file, server_name):
+    """The context an OpenSSL app on this device gets by default, verifying like a DPS device."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.set_ciphers(stack["cipher_string"] or "DEFAULT")
+    versions = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1_1", "TLSv1.2": "TLSv1_2", "TLSv1.3": "TLSv1_3"}
+    for key, attribute in (("min_protocol", "minimum_version"), ("max_protocol", "maximum_version")):
+        if stack[key] in versions:
+            setattr(context, attribute, getattr(ssl.TLSVersion, versions[stack[key]]))
+    context.load_verify_locations(cafile=ca_file or bundle)
+    context.check_hostname = bool(server_name)
+    return context
+
+
+def live_handshake(stack, bundle, endpoint, port, server_name, ca_file, timeout, policy):
+    """One handshake with the device's own defaults: what it negotiates and whether it trusts the chain."""
+    sni = server_name or endpoint
+    try:
+        address = socket.getaddrinfo(endpoint, port, type=socket.SOCK_STREAM)[0][4][:2]
+    except socket.gaierror as exc:
+        return {"host": endpoint, "port": port, "ok": False, "error": "cannot resolve %s: %s" % (endpoint, exc)}
+    try:
+        context = _device_context(stack, bundle, ca_file, sni)
+    except (ssl.SSLError, OSError) as exc:
+        return {"host": endpoint, "port": port, "ok": False, "error": "cannot build the device's context: %s" % exc}
+    result = handshake(address, sni, context, timeout)
+    suite = known_suite(result.suite_code) if result.suite_code is not None else None
+    classification = classify(get_policy(policy), result.suite_code) if result.suite_code is not None else None
+    root_name = None
+    if result.verified_chain:
+        root_name = builtin_root_name(sha256_of(result.verified_chain[-1]))
+    verified = result.verify_error is None and (result.completed or bool(result.unverified_chain))
+    # a DPS endpoint that wants a client certificate fails the handshake after our side has verified it
+    agreed = result.completed or (result.certificate_requested and result.verify_error is None
+                                  and result.protocol is not None)
+    error = None
+    if result.verify_error:
+        error = "the device does not trust the endpoint's chain: %s" % result.verify_error[1]
+    elif not agreed:
+        error = "handshake failed: %s" % (result.reason or result.outcome)
+    elif classification == NOT_IN_POLICY or result.protocol != "TLSv1.2":
+        error = "negotiated %s with %s, outside the DPS policy" % (result.protocol, suite.iana_name if suite else
+                                                                  result.suite_code)
+    return {"host": endpoint, "port": port, "server_name": sni, "ok": error is None, "error": error,
+            "protocol": result.protocol, "cipher_suite": suite.iana_name if suite else None,
+            "classification": classification, "chain_verified": verified and result.verify_error is None,
+            "trusted_root": root_name, "completed": result.completed}
+
+
+def _check(name, status, message):
+    return {"name": name, "status": status, "message": message}
+
+
+def judge(facts, required_roots, handshake_result):
+    """(checks, blockers): a check per question the issue asks, a blocker per reason the device is not ready."""
+    stack = facts["tls_stack"]
+    checks = []
+    if facts["tls12_capable"]:
+        checks.append(_check("tls12", PASSED, "%s can do TLS 1.2" % stack["version"]))
+    else:
+        checks.append(_check("tls12", FAILED, "the TLS stack cannot do TLS 1.2 (%s, MinProtocol %s, MaxProtocol %s "
+                             "in %s)" % (stack["version"], stack["min_protocol"], stack["max_protocol"],
+                                         stack["openssl_config"])))
+    if not stack["cipher_string_valid"]:
+        checks.append(_check("suites", FAILED, "OpenSSL rejects the CipherString %r in %s, so apps relying on it "
+                             "cannot connect" % (stack["cipher_string"], stack["openssl_config"])))
+    elif facts["default_suites"]:
+        status = PASSED if facts["recommended_suite_available"] else WARNING
+        message = "offers %d of the 12 DPS suites by default: %s" % (len(facts["default_suites"]),
+                                                                     ", ".join(facts["default_suites"]))
+        if not facts["recommended_suite_available"]:
+            message += " (none of the 4 recommended ones)"
+        checks.append(_check("suites", status, message))
+    else:
+        where = "CipherString %r in %s" % (stack["cipher_string"], stack["openssl_config"]) \
+            if stack["cipher_string"] else "its defaults"
+        checks.append(_check("suites", FAILED, "offers none of the 12 suites DPS accepts (%s)" % where))
+    missing = [name for name in required_roots if not facts["roots"].get(name)]
+    if missing:
+        checks.append(_check("roots", FAILED, "does not trust %s (trust store %s)"
+                             % (", ".join(missing), facts["trust_store"])))
+    else:
+        checks.append(_check("roots", PASSED, "trusts %s" % ", ".join(required_roots)))
+    old = [s for s in facts["sdks"] if not s["ok"]]
+    if old:
+        checks.append(_check("sdks", FAILED, "; ".join("%s %s (%s) %s is older than %s" % (
+            s["language"], s["name"], s["path"], s["version"], s["minimum"]) for s in old)))
+    else:
+        checks.append(_check("sdks", PASSED, "%d Azure IoT device SDK(s) found, all new enough" % len(facts["sdks"])
+                             if facts["sdks"] else "no Azure IoT device SDK found in the places searched"))
+    blocking = [f for f in facts["pinning_findings"] if f["blocking"]]
+    other = [f for f in facts["pinning_findings"] if not f["blocking"]]
+    if blocking:
+        checks.append(_check("pinning", FAILED, "; ".join("%s %s" % (f["path"], f["message"]) for f in blocking)))
+    elif other:
+        checks.append(_check("pinning", WARNING, "; ".join("%s %s" % (f["path"], f["message"]) for f in other)))
+    else:
+        checks.append(_check("pinning", PASSED, "no pinned certificate other than the DPS roots"))
+    if handshake_result is not None:
+        if handshake_result["ok"]:
+            checks.append(_check("handshake", PASSED, "%s with %s:%s, chain trusted" % (
+                handshake_result["cipher_suite"], handshake_result["host"], handshake_result["port"])))
+        else:
+            checks.append(_check("handshake", FAILED, "%s:%s: %s" % (
+                handshake_result["host"], handshake_result["port"], handshake_result["error"])))
+    blockers = [{"check": c["name"], "message": c["message"]} for c in checks if c["status"] == FAILED]
+    return checks, blockers
+
+
+def audit_device(root="/", family="auto", openssl_config=None, required_roots=DEFAULT_ROOTS, python_paths=(),
+                 app_paths=(), pinning_paths=(), endpoint=None, port=8883, server_name=None, ca_file=None,
+                 timeout=10.0, policy="dps"):
+    """The dps_tls_readiness facts of one device."""
+    validate(root, family, required_roots, endpoint, port, timeout, ca_file)
+    facts = audit_stack(root, openssl_config, policy)
+    facts["trust_store"], facts["roots"] = trusted_roots(root, family)
+    facts["sdks"] = find_sdks(root, python_paths, app_paths)
+    facts["pinning_findings"] = find_pinned(root, pinning_paths)
+    result = None
+    if endpoint:
+        result = live_handshake(facts["tls_stack"], facts["trust_store"], endpoint, port, server_name, ca_file,
+                                timeout, policy)
+        facts["handshake"] = result
+    facts["checks"], facts["blockers"] = judge(facts, list(required_roots), result)
+    facts["ready"] = not facts["blockers"]
+    facts["root"] = root
+    return facts
+

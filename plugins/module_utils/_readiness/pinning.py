@@ -1,0 +1,81 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Certificates pinned in an app's configuration that will break when DPS rotates its certificates.
+
+Microsoft asks devices to pin roots only: a pinned leaf or intermediate breaks at the next rotation, and a
+pinned root DPS does not chain to never matches. Files are read as text and every PEM certificate in them
+is looked at; a pinned builtin root is fine.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
+    CertificateError, _inspect, pem_certificates, sha256_of)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import in_root
+
+MAX_FILE_SIZE = 1024 * 1024  # configuration files, not disk images
+LEAF = "leaf"
+INTERMEDIATE = "intermediate"
+OTHER_ROOT = "other_root"
+BLOCKING = (LEAF, INTERMEDIATE)
+
+
+def _files(path):
+    if os.path.isfile(path):
+        yield path
+        return
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules", "__pycache__")]
+        for name in sorted(files):
+            yield os.path.join(folder, name)
+
+
+def _read_text(path):
+    try:
+        if os.path.getsize(path) > MAX_FILE_SIZE:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError):
+        return None
+    if b"-----BEGIN" not in data:
+        return None
+    # JSON and YAML configs often carry PEM with escaped newlines
+    return data.decode("utf-8", "replace").replace("\\n", "\n")
+
+
+def _finding(kind, path, subject, fingerprint):
+    messages = {
+        LEAF: "pins the end-entity certificate %s: it changes at every DPS certificate rotation; pin the root",
+        INTERMEDIATE: "pins the intermediate CA %s: Microsoft rotates intermediates without notice; pin the root",
+        OTHER_ROOT: "pins the root %s, which DPS does not chain to",
+    }
+    return {"kind": kind, "path": path, "subject": subject, "sha256": fingerprint,
+            "blocking": kind in BLOCKING, "message": messages[kind] % subject}
+
+
+def find_pinned(root, pinning_paths):
+    """A finding for each pinned certificate that is not a builtin root, in the files or folders given."""
+    findings = []
+    for given in pinning_paths:
+        for path in _files(in_root(root, given)):
+            text = _read_text(path)
+            if text is None:
+                continue
+            for der in pem_certificates(text):
+                fingerprint = sha256_of(der)
+                if builtin_root_name(fingerprint):
+                    continue
+                try:
+                    facts = _inspect(der)
+                except CertificateError:
+                    continue
+                if facts["self_signed"]:
+                    kind = OTHER_ROOT
+                else:
+                    kind = INTERMEDIATE if facts["is_ca"] else LEAF
+                findings.append(_finding(kind, path, facts["subject"], fingerprint))
+    return findings

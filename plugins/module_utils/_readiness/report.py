@@ -1,0 +1,148 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet readiness report built on the controller: a summary with the gate's verdict, JUnit XML (a test
+case per device and check, for Azure DevOps PublishTestResults) and Markdown.
+
+A device that could not be audited (unreachable, or the module failed) counts as not ready: an audit that
+did not run proves nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from xml.etree import ElementTree
+
+NOT_AUDITED = "audit"
+CHECK_TITLES = {
+    "tls12": "TLS 1.2",
+    "suites": "DPS cipher suites",
+    "roots": "DPS roots trusted",
+    "sdks": "Azure IoT SDK versions",
+    "pinning": "certificate pinning",
+    "handshake": "live handshake",
+    NOT_AUDITED: "audit ran",
+}
+
+
+def device_record(name, result):
+    """One device's readiness from its registered module result (None when the task never ran)."""
+    facts = ((result or {}).get("ansible_facts") or {}).get("dps_tls_readiness")
+    if not facts:
+        why = (result or {}).get("msg") or "the audit did not run (host unreachable or failed earlier)"
+        check = {"name": NOT_AUDITED, "status": "failed", "message": why}
+        return {"name": name, "ready": False, "checks": [check],
+                "blockers": [{"check": NOT_AUDITED, "message": why}]}
+    return {"name": name, "ready": bool(facts["ready"]), "checks": list(facts.get("checks", [])),
+            "blockers": list(facts.get("blockers", []))}
+
+
+def _excluded(name, patterns):
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def summarize(devices, min_ratio=1.0, exclude=()):
+    """Counts, blockers by kind, devices per blocker, and whether the gate passes."""
+    exclude = list(exclude or [])
+    counted = [d for d in devices if not _excluded(d["name"], exclude)]
+    excluded = [d["name"] for d in devices if _excluded(d["name"], exclude)]
+    ready = [d["name"] for d in counted if d["ready"]]
+    blocking = {d["name"]: [b["message"] for b in d["blockers"]] for d in counted if not d["ready"]}
+    by_check = {}
+    for device in devices:
+        for blocker in device["blockers"]:
+            by_check.setdefault(blocker["check"], [])
+            if device["name"] not in by_check[blocker["check"]]:
+                by_check[blocker["check"]].append(device["name"])
+    ratio = float(len(ready)) / len(counted) if counted else 0.0
+    return {
+        "devices": len(devices),
+        "counted": len(counted),
+        "ready": len(ready),
+        "not_ready": len(counted) - len(ready),
+        "excluded": excluded,
+        "ratio": round(ratio, 4),
+        "min_ratio": min_ratio,
+        "passed": bool(counted) and ratio >= min_ratio,
+        "blocking_devices": blocking,
+        "blockers_by_check": {check: len(names) for check, names in sorted(by_check.items())},
+        "devices_per_blocker": dict(sorted(by_check.items())),
+    }
+
+
+def junit(devices, exclude=()):
+    """JUnit XML: a test suite per device, a test case per check; a failed check carries its blocker, an
+    excluded device's failures are skipped (the gate was told to ignore them)."""
+    exclude = list(exclude or [])
+    suites = ElementTree.Element("testsuites", name="DPS TLS readiness")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for device in devices:
+        skip = _excluded(device["name"], exclude)
+        suite = ElementTree.SubElement(suites, "testsuite", name=device["name"])
+        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        for check in device["checks"]:
+            case = ElementTree.SubElement(suite, "testcase", classname=device["name"],
+                                          name=CHECK_TITLES.get(check["name"], check["name"]), time="0")
+            counts["tests"] += 1
+            if check["status"] == "failed" and skip:
+                ElementTree.SubElement(case, "skipped", message="excluded from the gate: " + check["message"])
+                counts["skipped"] += 1
+            elif check["status"] == "failed":
+                failure = ElementTree.SubElement(case, "failure", message=check["message"], type=check["name"])
+                failure.text = check["message"]
+                counts["failures"] += 1
+            else:
+                ElementTree.SubElement(case, "system-out").text = "%s: %s" % (check["status"], check["message"])
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("errors", "0")
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    suites.set("errors", "0")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
+
+
+def markdown(devices, summary):
+    """A short human summary: counts, blockers by kind, devices per blocker, then every device."""
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines = [
+        "# DPS TLS readiness",
+        "",
+        "| devices | ready | not ready | excluded | ready ratio | required | gate |",
+        "|---|---|---|---|---|---|---|",
+        "| %d | %d | %d | %d | %.2f | %.2f | %s |" % (
+            summary["devices"], summary["ready"], summary["not_ready"], len(summary["excluded"]),
+            summary["ratio"], summary["min_ratio"], verdict),
+        "",
+        "## Blockers by kind",
+        "",
+    ]
+    if summary["blockers_by_check"]:
+        lines += ["| check | devices |", "|---|---|"]
+        lines += ["| %s | %d |" % (CHECK_TITLES.get(check, check), count)
+                  for check, count in summary["blockers_by_check"].items()]
+        lines += ["", "## Devices per blocker", ""]
+        for check, names in summary["devices_per_blocker"].items():
+            lines.append("- **%s**: %s" % (CHECK_TITLES.get(check, check), ", ".join(names)))
+    else:
+        lines.append("None.")
+    if summary["excluded"]:
+        lines += ["", "Excluded from the gate: %s" % ", ".join(summary["excluded"])]
+    lines += ["", "## Devices", "", "| device | ready | blockers |", "|---|---|---|"]
+    for device in devices:
+        blockers = "; ".join(b["message"] for b in device["blockers"]).replace("|", "\\|")
+        lines.append("| %s | %s | %s |" % (device["name"], "yes" if device["ready"] else "no", blockers or "-"))
+    return "\n".join(lines) + "\n"
+
+
+def build_report(results, min_ratio=1.0, exclude=()):
+    """results: device name -> registered tls_readiness result. Returns summary, junit, markdown and json data."""
+    if not 0.0 <= float(min_ratio) <= 1.0:
+        raise ValueError("readiness_min_ratio must be between 0.0 and 1.0, got %r" % (min_ratio,))
+    devices = [device_record(name, results[name]) for name in sorted(results)]
+    summary = summarize(devices, float(min_ratio), exclude)
+    facts = {}
+    for name in sorted(results):
+        facts[name] = ((results[name] or {}).get("ansible_facts") or {}).get("dps_tls_readiness")
+    return {"summary": summary, "devices": devices, "facts": facts,
+            "junit": junit(devices, exclude), "markdown": markdown(devices, summary)}
