@@ -46,10 +46,12 @@ def _api_message(operation, status, code, message, request_id):
     if status is not None and status < 400:
         # The request was accepted; the long-running operation behind it ended Failed or Canceled.
         text = '%s failed: the operation ended unsuccessfully' % operation
+        if code:
+            text += ' (%s)' % code
     else:
         text = '%s failed: HTTP %s' % (operation, status)
-    if code:
-        text += ' %s' % code
+        if code:
+            text += ' %s' % code
     text += ': %s' % message.strip().splitlines()[0] if message else ''
     if request_id:
         text += ' (x-ms-request-id %s)' % request_id

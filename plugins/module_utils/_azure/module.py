@@ -22,6 +22,7 @@ class AzureModule:
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff = self.module._diff
+        self._settings = None
         self._plan = None
 
     def waiter(self):
@@ -31,14 +32,14 @@ class AzureModule:
     def credential_plan(self):
         """Which credential the options choose; raises InvalidInputError before any network call."""
         if self._plan is None:
-            self._plan = auth.plan_credential(auth.AzureSettings(self.params))
+            self._settings = auth.AzureSettings(self.params)
+            self._plan = auth.plan_credential(self._settings)
         return self._plan
 
     def dps_client(self):
-        settings = auth.AzureSettings(self.params)
         plan = self.credential_plan()
         credential = auth.build_credential(plan)
-        return client.dps_client(settings, credential, plan.subscription_id,
+        return client.dps_client(self._settings, credential, plan.subscription_id,
                                  self.params.get('timeout') or DEFAULT_TIMEOUT)
 
     def azure_errors(self, operation):
