@@ -53,6 +53,12 @@ def load_certificate(text):
         return None
 
 
+def _utc(cert, name):
+    """not_valid_before/after as aware datetimes (the *_utc properties exist from cryptography 42)."""
+    value = getattr(cert, name + "_utc", None)
+    return value if value is not None else getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
+
+
 def thumbprint(cert):
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()  # nosec - DPS's own id
 
@@ -108,7 +114,7 @@ def representation(instance, record, verification_code=None):
     cert = load_certificate(record["pem"])
     props = {
         "subject": cert.subject.rfc4514_string(),
-        "expiry": _http_date(cert.not_valid_after_utc.timestamp()),
+        "expiry": _http_date(_utc(cert, "not_valid_after").timestamp()),
         "thumbprint": thumbprint(cert),
         "isVerified": record["isVerified"],
         "certificate": base64.b64encode(record["pem"].encode("ascii")).decode("ascii"),
@@ -216,7 +222,7 @@ def check_proof(record, text):
     if not names or names[0].value != code:
         raise _proof_error("The verification certificate's subject CN is not the current verification code.")
     now = datetime.datetime.now(datetime.timezone.utc)
-    if not proof.not_valid_before_utc <= now <= proof.not_valid_after_utc:
+    if not _utc(proof, "not_valid_before") <= now <= _utc(proof, "not_valid_after"):
         raise _proof_error("The verification certificate is not valid now.")
     try:
         proof.verify_directly_issued_by(load_certificate(record["pem"]))
