@@ -45,6 +45,12 @@ def main(host, port, ca_file):
     seen["protocols"] = {name: connect(address, ca_file, version) is not None for name, version in VERSIONS.items()}
     seen["accepted_suites"] = [s for s in POLICY if connect(address, ca_file, ciphers=s + ":@SECLEVEL=0")]
     seen["rejected_controls"] = [s for s in CONTROLS if not connect(address, ca_file, ciphers=s + ":@SECLEVEL=0")]
+    # Every TLS 1.2 (and older) suite this OpenSSL can offer, one at a time: exactly the policy's must succeed.
+    every = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    every.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+    local = [c["name"] for c in every.get_ciphers() if c["protocol"] != "TLSv1.3"]
+    seen["local_suites_tried"] = len(local)
+    seen["accepted_of_all_local"] = sorted(s for s in local if connect(address, ca_file, ciphers=s + ":@SECLEVEL=0"))
     first = connect(address, ca_file, ciphers=":".join(reversed(POLICY)))
     seen["chosen_from_reversed_offer"] = first[1] if first else None
     from cryptography import x509  # pylint: disable=import-outside-toplevel
