@@ -1,0 +1,63 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The whole device audit on small image trees: input checks first, then the verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness import audit
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+
+
+def image(tmp_path, roots):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "os-release").write_text("ID=debian\n")
+    certs = tmp_path / "etc" / "ssl" / "certs"
+    certs.mkdir(parents=True)
+    (certs / "ca-certificates.crt").write_text("".join(BUILTIN_ROOTS[name].pem for name in roots))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"root": "relative"}, "root: must be an absolute path"),
+    ({"required_roots": ["baltimore"]}, "required_roots: unknown builtin root baltimore"),
+    ({"family": "windows"}, "family: must be auto or one of"),
+    ({"endpoint": "https://dps.example"}, "endpoint: must be a host name"),
+    ({"endpoint": "dps.example", "port": 70000}, "port: must be 1-65535"),
+    ({"timeout": 0}, "timeout: must be more than 0"),
+])
+def test_bad_input_names_the_option(tmp_path, kwargs, words):
+    args = dict({"root": str(tmp_path)}, **kwargs)
+    with pytest.raises(InvalidInputError) as caught:
+        audit.audit_device(**args)
+    assert caught.value.message.startswith(words)
+
+
+def test_ready_image(tmp_path):
+    facts = audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS))
+    assert facts["ready"] and facts["blockers"] == []
+    assert [c["name"] for c in facts["checks"]] == ["tls12", "suites", "roots", "sdks", "pinning"]
+    assert facts["roots"] == dict.fromkeys(BUILTIN_ROOTS, True)
+    assert "handshake" not in facts
+
+
+def test_missing_roots_block_in_plain_words(tmp_path):
+    facts = audit.audit_device(root=image(tmp_path, ["digicert_global_root_g2", "digicert_global_root_g3"]))
+    assert not facts["ready"]
+    assert facts["blockers"] == [{"check": "roots", "message": "does not trust microsoft_rsa_root_ca_2017 "
+                                  "(trust store %s/etc/ssl/certs/ca-certificates.crt)" % tmp_path}]
+    assert facts["roots"]["microsoft_ecc_root_ca_2017"] is False
+
+
+def test_required_roots_are_the_users_choice(tmp_path):
+    facts = audit.audit_device(root=image(tmp_path, ["digicert_global_root_g2"]),
+                               required_roots=["digicert_global_root_g2"])
+    assert facts["ready"]
+
+
+def test_unresolvable_endpoint_is_a_blocker(tmp_path):
+    facts = audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS), endpoint="name.invalid", timeout=2)
+    assert not facts["handshake"]["ok"]
+    assert [b["check"] for b in facts["blockers"]] == ["handshake"]

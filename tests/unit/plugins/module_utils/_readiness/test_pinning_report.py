@@ -1,0 +1,108 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pinned certificates by kind; the fleet report: counts, JUnit XML that parses, Markdown, the gate."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from xml.etree import ElementTree
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness import pinning, report
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+
+
+def certificate(name, issuer=None, ca=True):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    signer_key, signer_name = (issuer[1], issuer[0].subject) if issuer else (key, subject)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(signer_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(signer_key, hashes.SHA256()))
+    return cert, key
+
+
+def pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_pinned_certificates_by_kind(tmp_path):
+    root = certificate("Lab Root")
+    intermediate = certificate("Lab Intermediate", issuer=root)
+    leaf = certificate("device.example", issuer=intermediate, ca=False)
+    config = tmp_path / "etc" / "app"
+    config.mkdir(parents=True)
+    (config / "config.json").write_text(json.dumps({"pins": [pem(leaf[0]), pem(intermediate[0])]}))
+    (config / "roots.pem").write_text(pem(root[0]) + BUILTIN_ROOTS["digicert_global_root_g2"].pem)
+    (config / "notes.txt").write_text("no certificates here")
+
+    findings = pinning.find_pinned(str(tmp_path), ["/etc/app"])
+    kinds = sorted((f["kind"], f["blocking"]) for f in findings)
+    assert kinds == [("intermediate", True), ("leaf", True), ("other_root", False)]
+    assert all(f["path"].startswith(str(config)) for f in findings)
+
+
+def result(ready, checks):
+    blockers = [{"check": name, "message": message} for name, status, message in checks if status == "failed"]
+    return {"ansible_facts": {"dps_tls_readiness": {
+        "ready": ready, "blockers": blockers,
+        "checks": [{"name": name, "status": status, "message": message} for name, status, message in checks]}}}
+
+
+FLEET = {
+    "dev-a": result(True, [("tls12", "passed", "ok"), ("roots", "passed", "ok")]),
+    "dev-b": result(False, [("tls12", "passed", "ok"), ("roots", "failed", "does not trust <G2> & co")]),
+    "dev-c": result(False, [("tls12", "passed", "ok"), ("suites", "failed", "offers none")]),
+    "dev-d": None,
+    "dev-e": {"failed": True, "msg": "root: must be an absolute path"},
+}
+
+
+def test_summary_counts_and_gate():
+    built = report.build_report(FLEET)
+    summary = built["summary"]
+    assert (summary["devices"], summary["ready"], summary["not_ready"]) == (5, 1, 4)
+    assert summary["ratio"] == 0.2 and not summary["passed"]
+    assert summary["blockers_by_check"] == {"audit": 2, "roots": 1, "suites": 1}
+    assert summary["devices_per_blocker"]["audit"] == ["dev-d", "dev-e"]
+    assert summary["blocking_devices"]["dev-e"] == ["root: must be an absolute path"]
+
+
+def test_exclusions_and_ratio():
+    summary = report.build_report(FLEET, min_ratio=0.5, exclude=["dev-[de]"])["summary"]
+    assert summary["excluded"] == ["dev-d", "dev-e"]
+    assert (summary["counted"], summary["ready"], summary["ratio"]) == (3, 1, 0.3333)
+    assert not summary["passed"]
+    assert report.build_report(FLEET, exclude=["dev-[b-e]"])["summary"]["passed"]
+    assert not report.build_report({}, min_ratio=0.0)["summary"]["passed"]
+
+
+def test_bad_ratio():
+    with pytest.raises(ValueError):
+        report.build_report(FLEET, min_ratio=1.5)
+
+
+def test_junit_parses_with_a_case_per_device_and_check():
+    xml = report.build_report(FLEET, exclude=["dev-c"])["junit"]
+    root = ElementTree.fromstring(xml.split("\n", 1)[1])
+    assert [s.get("name") for s in root.findall("testsuite")] == ["dev-a", "dev-b", "dev-c", "dev-d", "dev-e"]
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "3", "1")
+    failure = root.find("testsuite[@name='dev-b']/testcase[@name='DPS roots trusted']/failure")
+    assert failure.get("message") == "does not trust <G2> & co"
+    assert root.find("testsuite[@name='dev-c']/testcase/skipped").get("message").startswith("excluded from the gate")
+
+
+def test_markdown():
+    text = report.build_report(FLEET)["markdown"]
+    assert "| 5 | 1 | 4 | 0 | 0.20 | 1.00 | FAILED |" in text
+    assert "- **DPS roots trusted**: dev-b" in text
+    assert "| dev-a | yes | - |" in text
