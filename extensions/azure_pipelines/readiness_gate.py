@@ -1,22 +1,23 @@
 # Copyright: iotops.dps_tls contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Gate a pipeline on the readiness report: fail when its JUnit XML has more failed test cases than allowed.
+"""Gate a pipeline on the readiness audit: fail when the audit's verdict is that the fleet is not ready.
 
-Usage: python readiness_gate.py [--max-failed N] REPORT_DIR
+Usage: python readiness_gate.py REPORT_DIR
 
-Every *.xml file under REPORT_DIR is read. A test case with a <failure> or <error> counts as failed. A report
-without any test case fails the gate too: an audit that checked nothing proves nothing. Failed test cases are
-logged as Azure Pipelines errors so they show on the run's summary page.
+iotops.dps_tls.audit_readiness writes readiness.json to REPORT_DIR with the verdict (ready devices against
+readiness_min_ratio, excluded devices left out). Run with tls_readiness_gate=false, the audit only reports, so
+the pipeline can publish its JUnit report first and gate here. The devices that block are logged as Azure
+Pipelines errors (warnings when the ratio still passes) so they show on the run's summary page.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import sys
-from xml.etree import ElementTree
 
-SHOWN = 20  # failed test cases named one by one; a large fleet would flood the summary page
+SHOWN = 20  # blocking devices named one by one; a large fleet would flood the summary page
 
 
 def escape_data(text):
@@ -24,53 +25,50 @@ def escape_data(text):
     return str(text).replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def read_report(report_dir):
-    """(number of test cases, names of the failed ones) over every JUnit file under report_dir."""
-    total, failed = 0, []
-    for path in sorted(pathlib.Path(report_dir).rglob("*.xml")):
-        try:
-            root = ElementTree.parse(path).getroot()
-        except ElementTree.ParseError as exc:
-            raise ValueError(f"{path} is not valid XML: {exc}") from exc
-        for case in root.iter("testcase"):
-            total += 1
-            if case.find("failure") is not None or case.find("error") is not None:
-                name = case.get("name", "unnamed")
-                suite = case.get("classname")
-                failed.append(f"{suite}: {name}" if suite else name)
-    return total, failed
+def issue(kind, message):
+    print(f"##vso[task.logissue type={kind}]{escape_data(message)}")
+
+
+def read_summary(report_dir):
+    """The audit's summary, or an error message."""
+    path = pathlib.Path(report_dir) / "readiness.json"
+    try:
+        with open(path) as handle:
+            summary = json.load(handle).get("summary")
+    except OSError as exc:
+        return None, f"No readiness report: cannot read {path} ({exc.strerror}); did the audit run?"
+    except (ValueError, AttributeError) as exc:
+        return None, f"{path} is not a readiness report: {exc}"
+    missing = [key for key in ("passed", "counted", "blocking_devices") if key not in (summary or {})]
+    if missing:
+        return None, f"{path} is not a readiness report: its summary lacks {', '.join(missing)}"
+    return summary, None
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Gate a pipeline on the readiness report (JUnit XML).")
-    parser.add_argument("report_dir", help="directory with the readiness report's JUnit XML files")
-    parser.add_argument("--max-failed", type=int, default=0,
-                        help="failed test cases that still pass the gate (default 0)")
+    parser = argparse.ArgumentParser(description="Gate a pipeline on the readiness audit's verdict.")
+    parser.add_argument("report_dir", help="the audit's readiness_report_dir")
     args = parser.parse_args(argv)
 
-    if not pathlib.Path(args.report_dir).is_dir():
-        print(f"##vso[task.logissue type=error]{escape_data(f'No readiness report in {args.report_dir}')}")
+    summary, error = read_summary(args.report_dir)
+    if error:
+        issue("error", error)
         return 1
-    try:
-        total, failed = read_report(args.report_dir)
-    except ValueError as exc:
-        print(f"##vso[task.logissue type=error]{escape_data(exc)}")
+    print("Readiness: {ready} of {counted} counted devices ready ({ratio:.2f}, required {min_ratio:.2f}), "
+          "{excluded} excluded.".format(ready=summary.get("ready", 0), counted=summary["counted"],
+                                        ratio=float(summary.get("ratio", 0)),
+                                        min_ratio=float(summary.get("min_ratio", 1)),
+                                        excluded=len(summary.get("excluded") or [])))
+    if not summary["counted"]:
+        issue("error", "The readiness report counts no device: an audit that checked nothing proves nothing.")
         return 1
-    if total == 0:
-        print(f"##vso[task.logissue type=error]{escape_data(f'The readiness report in {args.report_dir} has no test cases')}")
-        return 1
-
-    print(f"Readiness: {total - len(failed)} of {total} test cases passed, {len(failed)} failed "
-          f"({args.max_failed} allowed).")
-    if len(failed) <= args.max_failed:
-        for name in failed:
-            print(f"##vso[task.logissue type=warning]{escape_data(f'Not ready: {name}')}")
-        return 0
-    for name in failed[:SHOWN]:
-        print(f"##vso[task.logissue type=error]{escape_data(f'Not ready: {name}')}")
-    if len(failed) > SHOWN:
-        print(f"##vso[task.logissue type=error]{escape_data(f'... and {len(failed) - SHOWN} more not ready')}")
-    return 1
+    kind = "warning" if summary["passed"] else "error"
+    blocking = sorted(summary["blocking_devices"].items())
+    for name, blockers in blocking[:SHOWN]:
+        issue(kind, f"Not ready: {name}: {'; '.join(blockers)}")
+    if len(blocking) > SHOWN:
+        issue(kind, f"... and {len(blocking) - SHOWN} more devices not ready")
+    return 0 if summary["passed"] else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Azure Pipelines templates: they parse and name only what exists (check_templates.py), and the readiness
-# gate they run passes or stops a pipeline on real JUnit reports.
+# The Azure Pipelines templates: they parse and name only what exists (check_templates.py), the readiness gate
+# they run judges real audits of simulated devices, and the access check works against the DPS emulator.
 set -euo pipefail
 
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
@@ -38,36 +38,41 @@ expect_line() {
   fi
 }
 
-gate 0 files/reports/ready
-expect_line "Readiness: 3 of 3 test cases passed, 0 failed (0 allowed)."
+# The audit as the template runs it (reporting only, variables from a YAML file) on simulated devices:
+# device-001 lacks the DPS roots.
+devices="$work/devices"
+"$python" "$root/hack/simulated_devices.py" --count 3 --missing-roots 1 --out "$devices" >/dev/null
+audit() {
+  local report=$1 ratio=$2
+  printf 'readiness_report_dir: %s\nreadiness_min_ratio: %s\ntls_readiness_gate: false\n' "$report" "$ratio" \
+    >"$work/vars.yml"
+  ansible-playbook -i "$devices/inventory.yml" iotops.dps_tls.audit_readiness -e "@$work/vars.yml" \
+    >"$work/audit.out" 2>&1 || { cat "$work/audit.out"; echo "FAIL: the reporting-only audit failed"; exit 1; }
+  [ -f "$report/readiness-junit.xml" ] || { echo "FAIL: no JUnit report for PublishTestResults@2"; exit 1; }
+}
+blocker="does not trust digicert_global_root_g2, microsoft_rsa_root_ca_2017 (trust store $devices/device-001/etc/ssl/certs/ca-certificates.crt)"
 
-gate 1 files/reports/not_ready
-expect_line "Readiness: 1 of 3 test cases passed, 2 failed (0 allowed)."
-expect_line "##vso[task.logissue type=error]Not ready: device-7: TLS 1.2 with a DPS suite"
-expect_line "##vso[task.logissue type=error]Not ready: device-9: DigiCert Global Root G2 trusted (100%AZP25 required)"
+audit "$work/all" 1
+gate 1 "$work/all"
+expect_line "Readiness: 2 of 3 counted devices ready (0.67, required 1.00), 0 excluded."
+expect_line "##vso[task.logissue type=error]Not ready: device-001: $blocker"
 
-gate 0 files/reports/not_ready --max-failed 2
-expect_line "##vso[task.logissue type=warning]Not ready: device-7: TLS 1.2 with a DPS suite"
+audit "$work/most" 0.6
+gate 0 "$work/most"
+expect_line "Readiness: 2 of 3 counted devices ready (0.67, required 0.60), 0 excluded."
+expect_line "##vso[task.logissue type=warning]Not ready: device-001: $blocker"
 
-gate 1 files/reports/empty
-expect_line "##vso[task.logissue type=error]The readiness report in files/reports/empty has no test cases"
-
+# No report, a broken one, one that counts no device: the gate fails rather than pass on nothing.
 gate 1 "$work/missing"
-expect_line "##vso[task.logissue type=error]No readiness report in $work/missing"
-
-mkdir -p "$work/broken"
-echo '<testsuites><testsuite>' >"$work/broken/report.xml"
+grep -q '^##vso\[task.logissue type=error\]No readiness report: cannot read .*readiness.json' "$work/gate.out"
+mkdir -p "$work/broken" "$work/empty"
+echo '{"summary": ' >"$work/broken/readiness.json"
 gate 1 "$work/broken"
-grep -q '^##vso\[task.logissue type=error\].*report.xml is not valid XML' "$work/gate.out"
-
-# A report written by ansible-core's own junit callback from a real run is read the same way.
-mkdir -p "$work/junit"
-rc=0
-JUNIT_OUTPUT_DIR="$work/junit" ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit \
-  ansible-playbook -i localhost, -c local files/audit.yml >"$work/audit.out" 2>&1 || rc=$?
-[ "$rc" = 2 ] || { cat "$work/audit.out"; echo "FAIL: the sample audit exited with $rc"; exit 1; }
-gate 1 "$work/junit"
-expect_line "Readiness: 1 of 2 test cases passed, 1 failed (0 allowed)."
+grep -q '^##vso\[task.logissue type=error\].*readiness.json is not a readiness report' "$work/gate.out"
+echo '{"summary": {"devices": 1, "counted": 0, "ready": 0, "passed": false, "blocking_devices": {}}}' \
+  >"$work/empty/readiness.json"
+gate 1 "$work/empty"
+expect_line "##vso[task.logissue type=error]The readiness report counts no device: an audit that checked nothing proves nothing."
 
 echo "ok: readiness gate"
 
