@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, device, pki
+from dpsemu import arm, auth, certificates, control, device, metadata, pki
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -76,7 +76,7 @@ class Emulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, device, control):
+        for part in (auth, arm, certificates, device, control, metadata):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
