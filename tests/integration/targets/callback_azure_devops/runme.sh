@@ -60,6 +60,7 @@ expect_commands group_tasks group_tasks
 # Colour in the normal output must not leak into a logging command: the agent only sees a line that starts with ##.
 run colour 0 TF_BUILD=True ANSIBLE_NOCOLOR=0 ANSIBLE_FORCE_COLOR=1 -- success.yml
 expect_commands colour success
+grep -q $'\e\[' "$out/colour.log" || { echo "FAIL: the colour run printed no colour"; exit 1; }
 
 run outputs 0 TF_BUILD=True IOTOPS_AZURE_DEVOPS_OUTPUT_VARIABLES=true IOTOPS_AZURE_DEVOPS_COMPLETE_TASK=false \
   "IOTOPS_AZURE_DEVOPS_EXPORT_VARIABLES=FLEET_DPS=dps.name,NOT A NAME=dps.name" \
