@@ -6,7 +6,8 @@ Each device gets what the real update-ca-certificates needs to work on it throug
 option: os-release, ca-certificates.conf, /usr/share/ca-certificates, /usr/local/share/ca-certificates
 and a built /etc/ssl/certs. The first --missing-roots devices have the DPS roots deselected, like a
 trimmed image. The last --weak-tls devices get an /etc/ssl/openssl.cnf whose system_default CipherString
-allows only suites outside the DPS policy (ECDSA and ChaCha20), like an app stack hardened for another cloud. The distribution certificates exist once (shared/) and every device links to them, and
+allows only suites outside the DPS policy (ECDSA and ChaCha20), like an app stack hardened for another cloud.
+The distribution certificates exist once (shared/) and every device links to them, and
 /etc/ssl/certs is built twice (with and without the roots) and copied, so 100 devices take a second,
 not 100 runs of the tool.
 

@@ -12,14 +12,14 @@ description:
   - Takes a dictionary of device name -> registered M(iotops.dps_tls.tls_readiness) result (null or a failed result
     for a device that was not audited) and returns a summary with the gate's verdict, JUnit XML and Markdown.
   - A device that was not audited counts as not ready.
-  - The role M(iotops.dps_tls.tls_readiness,role) writes the three reports and gates on the summary.
+  - The role P(iotops.dps_tls.tls_readiness#role) writes the three reports and gates on the summary.
 options:
   _input:
     description: Device name -> registered tls_readiness result.
     type: dict
     required: true
   min_ratio:
-    description: Share of the counted devices that must be ready for RV(_value.summary.passed) to be true.
+    description: Share of the counted devices that must be ready for C(summary.passed) to be true.
     type: float
     default: 1.0
   exclude:
@@ -47,7 +47,7 @@ _value:
   contains:
     summary:
       description: C(devices), C(counted), C(ready), C(not_ready), C(excluded), C(ratio), C(min_ratio), C(passed),
-        C(blocking_devices) (name -> blocker messages), C(blockers_by_check) (check -> number of devices) and
+        C(blocking_devices) (name -> blocker messages), C(blocking) (V(name (reasons\)) strings), C(blockers_by_check) (check -> number of devices) and
         C(devices_per_blocker) (check -> device names).
       type: dict
     devices:

@@ -107,12 +107,12 @@ attributes:
     support: none
     description: Nothing changes, so there is nothing to diff.
   platform:
+    support: full
     platforms: posix
     description: Linux devices and images. Windows devices are audited with M(iotops.dps_tls.tls_probe) from their apps.
 seealso:
   - module: iotops.dps_tls.ca_trust
   - module: iotops.dps_tls.tls_probe
-  - role: iotops.dps_tls.tls_readiness
 """
 
 EXAMPLES = r"""

@@ -106,8 +106,8 @@ def live_handshake(stack, bundle, endpoint, port, server_name, ca_file, timeout,
     elif not agreed:
         error = "handshake failed: %s" % (result.reason or result.outcome)
     elif classification == NOT_IN_POLICY or result.protocol != "TLSv1.2":
-        error = "negotiated %s with %s, outside the DPS policy" % (result.protocol, suite.iana_name if suite else
-                                                                  result.suite_code)
+        negotiated = suite.iana_name if suite else result.suite_code
+        error = "negotiated %s with %s, outside the DPS policy" % (result.protocol, negotiated)
     return {"host": endpoint, "port": port, "server_name": sni, "ok": error is None, "error": error,
             "protocol": result.protocol, "cipher_suite": suite.iana_name if suite else None,
             "classification": classification, "chain_verified": verified and result.verify_error is None,
@@ -192,4 +192,3 @@ def audit_device(root="/", family="auto", openssl_config=None, required_roots=DE
     facts["ready"] = not facts["blockers"]
     facts["root"] = root
     return facts
-

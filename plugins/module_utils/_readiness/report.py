@@ -64,6 +64,8 @@ def summarize(devices, min_ratio=1.0, exclude=()):
         "min_ratio": min_ratio,
         "passed": bool(counted) and ratio >= min_ratio,
         "blocking_devices": blocking,
+        # "device-001 (reason; reason)", what the gate's failure message lists
+        "blocking": ["%s (%s)" % (name, "; ".join(reasons)) for name, reasons in sorted(blocking.items())],
         "blockers_by_check": {check: len(names) for check, names in sorted(by_check.items())},
         "devices_per_blocker": dict(sorted(by_check.items())),
     }

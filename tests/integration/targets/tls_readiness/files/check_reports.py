@@ -85,8 +85,8 @@ def main():
 
     with open(os.path.join(args.dir, "readiness.md")) as handle:
         text = handle.read()
-    row = "| %d | %d | %d | %d |" % (args.devices, args.ready, args.devices - len(args.excluded) - args.ready,
-                                      len(args.excluded))
+    not_ready = args.devices - len(args.excluded) - args.ready
+    row = "| %d | %d | %d | %d |" % (args.devices, args.ready, not_ready, len(args.excluded))
     if row not in text:
         fail("Markdown lacks the counts row %s:\n%s" % (row, text))
     for item in args.failures:

@@ -75,6 +75,7 @@ def test_summary_counts_and_gate():
     assert summary["blockers_by_check"] == {"audit": 2, "roots": 1, "suites": 1}
     assert summary["devices_per_blocker"]["audit"] == ["dev-d", "dev-e"]
     assert summary["blocking_devices"]["dev-e"] == ["root: must be an absolute path"]
+    assert summary["blocking"][0] == "dev-b (does not trust <G2> & co)"
 
 
 def test_exclusions_and_ratio():
