@@ -298,6 +298,7 @@ class DpsCertificates:
 
     def __init__(self, client, azure_errors, resource_group, dps_name):
         self.ops = client.dps_certificate
+        self.instances = client.iot_dps_resource
         self.azure_errors = azure_errors
         self.where = dict(resource_group_name=resource_group, provisioning_service_name=dps_name)
         self.dps_name = dps_name
@@ -325,6 +326,15 @@ class DpsCertificates:
                 return self.ops.get(certificate_name=name, **self.where).as_dict()
             except ResourceNotFoundError:
                 return None
+
+    def instance_exists(self):
+        from azure.core.exceptions import ResourceNotFoundError
+        with self.azure_errors('reading DPS instance %s' % self.dps_name):
+            try:
+                self.instances.get(**self.where)
+            except ResourceNotFoundError:
+                return False
+        return True
 
     def list(self):
         with self.azure_errors('listing the certificates of DPS instance %s' % self.dps_name):
@@ -421,6 +431,10 @@ def ensure_certificate(api, desired, check_mode=False, diff=False):
     for attempt in (1, 2):
         current = api.get(desired.name)
         current = certificate_view(current) if current is not None else None
+        if current is None and desired.state == 'present' and not api.instance_exists():
+            # Otherwise check mode would promise an upload that can never happen.
+            raise DpsTlsError('DPS instance %s does not exist in resource group %s' % (
+                desired.dps_name, desired.resource_group), error_kind='not_found')
         steps = plan(desired, current)
         if check_mode or not steps:
             after = _predicted(desired, current, steps) if steps else current

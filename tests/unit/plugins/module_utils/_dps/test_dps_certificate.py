@@ -264,8 +264,9 @@ def test_plan_reuploads_another_certificate_and_proves_with_key():
 class FakeApi:
     """Stands in for DpsCertificates: the service's answers, with 412s on demand."""
 
-    def __init__(self, want, conflicts=0):
+    def __init__(self, want, conflicts=0, instance=True):
         self.want = want
+        self.instance = instance
         self.stored = None
         self.conflicts = conflicts
         self.calls = []
@@ -279,6 +280,10 @@ class FakeApi:
     def get(self, name):
         self.calls.append('get')
         return self.stored
+
+    def instance_exists(self):
+        self.calls.append('instance')
+        return self.instance
 
     def upload(self, name, body, etag=None):
         self._maybe_conflict('upload')
@@ -317,7 +322,16 @@ def test_check_mode_writes_nothing():
     api = FakeApi(want)
     result = certificate.ensure_certificate(api, want, check_mode=True)
     assert result['changed'] and result['certificate']['is_verified']
-    assert api.calls == ['get']
+    assert api.calls == ['get', 'instance']
+
+
+def test_a_missing_instance_fails_even_in_check_mode():
+    want = desired(verified=True, private_key=key_pem(CA_KEY))
+    api = FakeApi(want, instance=False)
+    with pytest.raises(DpsTlsError) as caught:
+        certificate.ensure_certificate(api, want, check_mode=True)
+    assert 'dps1 does not exist in resource group rg1' in caught.value.message
+    assert api.calls == ['get', 'instance']
 
 
 def test_one_412_is_retried_after_a_fresh_read():
@@ -325,7 +339,7 @@ def test_one_412_is_retried_after_a_fresh_read():
     api = FakeApi(want, conflicts=1)
     result = certificate.ensure_certificate(api, want)
     assert result['certificate']['is_verified']
-    assert api.calls == ['get', 'upload', 'get', 'upload', 'code', 'verify']
+    assert api.calls == ['get', 'instance', 'upload', 'get', 'instance', 'upload', 'code', 'verify']
 
 
 def test_two_412s_fail():
