@@ -33,9 +33,11 @@ $(VENV)/.ready: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.ready
 
-# Debian packages the tests use (real update-ca-certificates, openssl s_server, unshare, nmap).
+# Debian packages the tests use (real update-ca-certificates, openssl s_server, unshare, nmap, keytool, ssh);
+# npm (for real Node.js SDK packages) only when no npm is on PATH, since Node.js may bring its own.
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

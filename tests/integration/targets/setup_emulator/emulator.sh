@@ -45,7 +45,10 @@ start_emulator() {
   export DPSEMU_WORK_DIR DPSEMU_STATE_DIR DPSEMU_LOG
   # Left behind only by a crash; readiness is its appearance.
   rm -f "$DPSEMU_STATE_DIR/endpoints.json"
-  dpsemu serve --state-dir "$DPSEMU_STATE_DIR" "$@" >>"$DPSEMU_LOG" 2>&1 &
+  # Port 8883 only for callers that ask for it (the device SDK's fixed port), so parallel runs don't queue for it.
+  local device_port=(--device-port 0)
+  case " $* " in *" --device-port "*) device_port=() ;; esac
+  dpsemu serve --state-dir "$DPSEMU_STATE_DIR" "${device_port[@]}" "$@" >>"$DPSEMU_LOG" 2>&1 &
   DPSEMU_PID=$!
   local waited=0
   until [ -f "$DPSEMU_STATE_DIR/endpoints.json" ]; do
