@@ -26,6 +26,9 @@ ENV_NAMES = (
     ("DPSEMU_MANAGED_IDENTITY_ENDPOINT", "managed_identity_endpoint"),
     ("DPSEMU_MANAGED_IDENTITY_HEADER", "managed_identity_header"),
     ("DPSEMU_DEVICE_PORT", "device_port"),
+    ("DPSEMU_OIDC_REQUEST_URI", "oidc_request_uri"),
+    ("DPSEMU_SYSTEM_ACCESSTOKEN", "system_access_token"),
+    ("DPSEMU_SERVICE_CONNECTION_ID", "service_connection_id"),
 )
 
 

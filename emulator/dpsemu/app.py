@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, device, metadata, pki
+from dpsemu import arm, auth, certificates, control, device, metadata, pipelines, pki
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -66,17 +66,20 @@ class Emulator:
         self.pid = os.getpid()
         self.host = host
         self.verbose = verbose
-        self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after}
+        self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after,
+                       "access_token_lifetime": auth.TOKEN_LIFETIME,
+                       "oidc_token_lifetime": pipelines.OIDC_TOKEN_LIFETIME}
         self.ca = pki.CertificateAuthority.load_or_create(self.state_dir)
         self.ca_file = os.path.join(self.state_dir, "ca.pem")
         cert, key = pki.ensure_leaf(self.ca, self.state_dir, "server.pem", "server-key.pem", "localhost",
                                     names=pki.SERVER_NAMES)
         self.identity = Identity(self.state_dir, self.ca)
+        self.pipelines = pipelines.AzureDevOps(self.state_dir)
         self.store = Store(self.state_dir)
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, device, control, metadata):
+        for part in (auth, arm, certificates, device, control, metadata, pipelines):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -128,6 +131,9 @@ class Emulator:
             "device_host": self.host,
             "device_port": self.device.port,
             "device_host_name": "global.azure-devices-provisioning.net",
+            "oidc_request_uri": self.pipelines.oidc_request_uri(self.base_url),
+            "system_access_token": self.pipelines.system_access_token,
+            "service_connection_id": self.pipelines.service_connection_id,
         }
 
     def serve(self):

@@ -46,12 +46,16 @@ def _check_tenant(app, tenant):
         raise EntraError(400, "invalid_request", 90002, "Tenant '%s' not found." % tenant)
 
 
+def access_token_lifetime(app):
+    return int(app.config.get("access_token_lifetime", TOKEN_LIFETIME))
+
+
 def issue_access_token(app, resource, object_id, client_id):
     now = int(time.time())
     claims = {
         "aud": resource,
         "iss": "%s/%s/v2.0" % (app.base_url, app.identity.tenant_id),
-        "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME,
+        "iat": now, "nbf": now, "exp": now + access_token_lifetime(app),
         "tid": app.identity.tenant_id, "oid": object_id, "sub": object_id,
         "azp": client_id, "appid": client_id, "idtyp": "app", "ver": "2.0",
     }
@@ -102,12 +106,19 @@ def _resource_from_scope(scope):
     return scopes[0][: -len("/.default")]
 
 
+def _federated_credentials(app):
+    """issuer -> subject of the federated credentials the app registration trusts: the fixed one of
+    federated-token.jwt and the Azure DevOps service connection (pipelines.py)."""
+    return {ids.FEDERATION_ISSUER: ids.FEDERATION_SUBJECT, app.pipelines.issuer: app.pipelines.subject}
+
+
 def _verify_assertion(app, request, assertion):
     try:
         header, claims = tokens.peek(assertion)
     except tokens.TokenError as exc:
         raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
-    if claims.get("iss") == ids.FEDERATION_ISSUER:
+    federated = _federated_credentials(app)
+    if claims.get("iss") in federated:
         key = app.identity.signing_key.public_key()
     elif header.get("alg") in ("RS256", "PS256"):
         key = app.identity.client_public_key
@@ -121,11 +132,11 @@ def _verify_assertion(app, request, assertion):
                              "Client assertion is not within its valid time range.") from exc
         raise EntraError(401, "invalid_client", 700027,
                          "Client assertion failed signature validation.") from exc
-    if claims.get("iss") == ids.FEDERATION_ISSUER:
+    if claims.get("iss") in federated:
         if claims.get("aud") != ids.FEDERATION_AUDIENCE:
             raise EntraError(400, "invalid_request", 700212,
                              "No matching federated identity record found for presented assertion audience.")
-        if claims.get("sub") != ids.FEDERATION_SUBJECT:
+        if claims.get("sub") != federated[claims["iss"]]:
             raise EntraError(400, "invalid_request", 700213,
                              "No matching federated identity record found for presented assertion subject.")
         return
@@ -163,8 +174,9 @@ def token(app, request, tenant):
                          "The request body must contain the following parameter: 'client_assertion' or "
                          "'client_secret'.")
     access_token = issue_access_token(app, resource, app.identity.client_object_id, app.identity.client_id)
-    return Response(200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME - 1,
-                          "ext_expires_in": TOKEN_LIFETIME - 1, "access_token": access_token},
+    expires_in = access_token_lifetime(app) - 1
+    return Response(200, {"token_type": "Bearer", "expires_in": expires_in,
+                          "ext_expires_in": expires_in, "access_token": access_token},
                     {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -182,9 +194,9 @@ def managed_identity_token(app, request):
         return Response(400, {"statusCode": 400, "message": "No managed identity with client_id %s." % client_id})
     access_token = issue_access_token(app, resource, app.identity.managed_identity_object_id,
                                       app.identity.managed_identity_client_id)
-    return Response(200, {"access_token": access_token, "expires_on": str(int(time.time()) + TOKEN_LIFETIME),
-                          "resource": resource, "token_type": "Bearer",
-                          "client_id": app.identity.managed_identity_client_id})
+    expires_on = int(time.time()) + access_token_lifetime(app)
+    return Response(200, {"access_token": access_token, "expires_on": str(expires_on), "resource": resource,
+                          "token_type": "Bearer", "client_id": app.identity.managed_identity_client_id})
 
 
 def _unauthorized(app, code, message):
