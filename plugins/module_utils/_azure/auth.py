@@ -219,16 +219,38 @@ def _plan_cli(settings):
     return CredentialPlan('cli', 'AzureCliCredential', kwargs)
 
 
+# What the Azure DevOps agent and AzureCLI@2/AzurePowerShell@5 (workload identity service connections) put in a
+# step's environment, for AzurePipelinesCredential. SYSTEM_ACCESSTOKEN only when mapped from $(System.AccessToken).
+PIPELINES_ENV = dict(
+    client_id='AZURESUBSCRIPTION_CLIENT_ID',
+    tenant='AZURESUBSCRIPTION_TENANT_ID',
+    service_connection_id='AZURESUBSCRIPTION_SERVICE_CONNECTION_ID',
+    system_access_token='SYSTEM_ACCESSTOKEN',
+    oidc_request_uri='SYSTEM_OIDCREQUESTURI',
+)
+
+
 def _plan_azure_pipelines(settings):
-    missing = [name for name in ('AZURESUBSCRIPTION_SERVICE_CONNECTION_ID', 'SYSTEM_ACCESSTOKEN')
-               if not settings.environ.get(name)]
-    if missing or not settings.get('client_id') or not settings.get('tenant'):
-        raise InvalidInputError('auth_source', 'azure_pipelines needs client_id, tenant and, in the environment, '
-                                               'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID and SYSTEM_ACCESSTOKEN '
-                                               '(map $(System.AccessToken) into the task)')
-    kwargs = dict(tenant_id=settings.get('tenant'), client_id=settings.get('client_id'),
-                  service_connection_id=settings.environ['AZURESUBSCRIPTION_SERVICE_CONNECTION_ID'],
-                  system_access_token=settings.environ['SYSTEM_ACCESSTOKEN'])
+    environ = settings.environ
+    client_id = settings.get('client_id') or environ.get(PIPELINES_ENV['client_id'])
+    tenant = settings.get('tenant') or environ.get(PIPELINES_ENV['tenant'])
+    missing = []
+    if not client_id:
+        missing.append('client_id (or AZURE_CLIENT_ID, AZURESUBSCRIPTION_CLIENT_ID)')
+    if not tenant:
+        missing.append('tenant (or AZURE_TENANT_ID, AZURESUBSCRIPTION_TENANT_ID)')
+    for key in ('service_connection_id', 'system_access_token', 'oidc_request_uri'):
+        if not environ.get(PIPELINES_ENV[key]):
+            missing.append(PIPELINES_ENV[key])
+    if missing:
+        # azure-identity would only notice SYSTEM_OIDCREQUESTURI at the first token request.
+        raise InvalidInputError('auth_source', 'azure_pipelines is missing %s (in the pipeline step: map '
+                                               '$(System.AccessToken) as SYSTEM_ACCESSTOKEN and the service '
+                                               'connection id as AZURESUBSCRIPTION_SERVICE_CONNECTION_ID; the agent '
+                                               'sets SYSTEM_OIDCREQUESTURI)' % '; '.join(missing))
+    kwargs = dict(tenant_id=tenant, client_id=client_id,
+                  service_connection_id=environ[PIPELINES_ENV['service_connection_id']],
+                  system_access_token=environ[PIPELINES_ENV['system_access_token']])
     kwargs.update(settings.identity_kwargs())
     return CredentialPlan('azure_pipelines', 'AzurePipelinesCredential', kwargs)
 

@@ -136,16 +136,57 @@ def test_credential_file_missing_profile(tmp_path):
     assert 'no [nope] profile' in err.value.message
 
 
+PIPELINE_STEP = dict(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID='sc', SYSTEM_ACCESSTOKEN='job-token',
+                     SYSTEM_OIDCREQUESTURI='https://dev.azure.com/org/project/_apis/distributedtask/hubs/build/plans/p'
+                                           '/jobs/j/oidctoken')
+
+
 def test_azure_pipelines_reads_service_connection_from_environment():
     p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT),
-             environ=dict(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID='sc', SYSTEM_ACCESSTOKEN='tok'))
+             environ=PIPELINE_STEP)
     assert p.class_name == 'AzurePipelinesCredential'
     assert p.kwargs['service_connection_id'] == 'sc'
+    assert p.kwargs['system_access_token'] == 'job-token'
+    assert 'job-token' not in p.describe()
 
 
-def test_azure_pipelines_incomplete():
-    with pytest.raises(InvalidInputError):
-        plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT))
+def test_azure_pipelines_takes_the_ids_azurecli_task_exports():
+    # AzureCLI@2 and AzurePowerShell@5 export the service connection's ids under these names.
+    p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB),
+             environ=dict(PIPELINE_STEP, AZURESUBSCRIPTION_CLIENT_ID=CLIENT, AZURESUBSCRIPTION_TENANT_ID=TENANT))
+    assert (p.kwargs['client_id'], p.kwargs['tenant_id']) == (CLIENT, TENANT)
+
+
+def test_azure_pipelines_prefers_options_and_azure_names():
+    p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant='from-task'),
+             environ=dict(PIPELINE_STEP, AZURE_CLIENT_ID=CLIENT, AZURESUBSCRIPTION_CLIENT_ID='other',
+                          AZURESUBSCRIPTION_TENANT_ID='other'))
+    assert (p.kwargs['client_id'], p.kwargs['tenant_id']) == (CLIENT, 'from-task')
+
+
+def test_azure_pipelines_custom_authority():
+    p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT,
+                  authority_host='https://127.0.0.1:8443'), environ=PIPELINE_STEP)
+    assert p.kwargs['authority'] == 'https://127.0.0.1:8443'
+    assert p.kwargs['disable_instance_discovery'] is True
+
+
+@pytest.mark.parametrize('missing', sorted(PIPELINE_STEP))
+def test_azure_pipelines_names_what_is_missing(missing):
+    environ = dict(PIPELINE_STEP)
+    del environ[missing]
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT),
+             environ=environ)
+    assert err.value.option == 'auth_source'
+    assert 'is missing %s (' % missing in err.value.message
+    assert 'job-token' not in err.value.message
+
+
+def test_azure_pipelines_without_ids():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(auth_source='azure_pipelines', subscription_id=SUB), environ=PIPELINE_STEP)
+    assert 'missing client_id (or AZURE_CLIENT_ID, AZURESUBSCRIPTION_CLIENT_ID); tenant (' in err.value.message
 
 
 def test_subscription_required():
