@@ -1,0 +1,178 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bench (a): a DPS instance created and then found unchanged, by dps_instance, by azure_rm_resource and by a
+plain SDK script, all against the emulator; wall time, HTTP requests per run and the create's overhead over
+the provisioning delay."""
+
+import json
+import os
+import sys
+
+from common import BENCH_DIR, BIN, Emulator, NotAvailable, ansible_env, log, measure, request_summary, run
+
+PROVISIONING_DELAY = 3
+RETRY_AFTER = 1
+
+
+def _contenders(emulator, venv, api_version):
+    """name -> (argv builder(dps_name, expect_changed, wait), environment); None when not available."""
+    base = ansible_env(emulator.env())
+    playbook = os.path.join(BENCH_DIR, "dps_instance.yml")
+
+    def dps_instance(name, changed, _wait):
+        return [os.path.join(BIN, "ansible-playbook"), playbook, "-e", "dps_name=%s" % name,
+                "-e", "expect_changed=%s" % changed]
+
+    def sdk(name, _changed, _wait):
+        return [sys.executable, os.path.join(BENCH_DIR, "sdk_dps.py"), name]
+
+    contenders = {"dps_instance": (dps_instance, base), "SDK script": (sdk, base)}
+    if venv["azure_missing"]:
+        contenders["azure_rm_resource"] = None
+        contenders["azure_rm_resource + wait"] = None
+        return contenders
+    azure_env = dict(base)
+    azure_env.update({
+        # azure.azcollection's names for the same credentials; auth_source env reads the cloud from the
+        # environment too, as a metadata URL (see azcloud_shim.py).
+        "AZURE_SECRET": emulator.endpoints["client_secret"], "AZURE_TENANT": emulator.endpoints["tenant_id"],
+        "AZURE_CLOUD_ENVIRONMENT": emulator.url, "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
+        "REQUESTS_CA_BUNDLE": emulator.ca_file, "DPSBENCH_AZCLOUD_SHIM": "1",
+        "PATH": venv["bin"] + os.pathsep + base["PATH"],
+    })
+
+    def azure_rm(name, changed, wait):
+        return [os.path.join(venv["bin"], "ansible-playbook"), os.path.join(BENCH_DIR, "azure_rm_resource.yml"),
+                "-e", "dps_name=%s" % name, "-e", "expect_changed=%s" % changed, "-e", "bench_wait=%s" % wait,
+                "-e", "bench_api_version=%s" % api_version, "-e", "ansible_python_interpreter=%s" % venv["python"]]
+
+    contenders["azure_rm_resource"] = (azure_rm, azure_env)
+    contenders["azure_rm_resource + wait"] = (azure_rm, azure_env)
+    return contenders
+
+
+def _api_version(emulator):
+    """The api-version dps_instance sends, from the emulator's log of one run (azure_rm_resource gets the same)."""
+    for entry in emulator.requests():
+        if "/provisioningServices/" in entry["path"] and entry["query"].get("api-version"):
+            return entry["query"]["api-version"]
+    raise RuntimeError("no api-version in the emulator's log")
+
+
+def bench(venv, args):
+    """Returns the section's results; the emulator runs for the section only."""
+    emulator = Emulator(PROVISIONING_DELAY, RETRY_AFTER)
+    try:
+        return _bench(emulator, venv, args.runs)
+    finally:
+        emulator.stop()
+
+
+def _bench(emulator, venv, runs):
+    # One dps_instance create first: it tells the api-version for azure_rm_resource.
+    env = ansible_env(emulator.env())
+    emulator.clear_requests()
+    run([os.path.join(BIN, "ansible-playbook"), os.path.join(BENCH_DIR, "dps_instance.yml"),
+         "-e", "dps_name=bench-probe", "-e", "expect_changed=true"], env=env)
+    api_version = _api_version(emulator)
+    results = {"provisioning_delay": PROVISIONING_DELAY, "retry_after": RETRY_AFTER, "api_version": api_version,
+               "runs": runs, "contenders": {}}
+    for label, contender in _contenders(emulator, venv, api_version).items():
+        if contender is None:
+            results["contenders"][label] = {"not_available": venv["azure_missing"]}
+            continue
+        argv, contender_env = contender
+        wait = label.endswith("+ wait")
+        slug = label.split()[0].replace("_", "-").lower() + ("-wait" if wait else "")
+        names = []
+
+        def create(index, argv=argv, contender_env=contender_env, wait=wait, slug=slug, names=names):
+            name = "bench-%s-%d" % (slug, index + 1)
+            names.append(name)
+            emulator.clear_requests()
+            seconds, proc = run(argv(name, True, wait), env=contender_env)
+            _check(label, proc, changed=True)
+            return seconds, request_summary(emulator.requests())
+
+        def rerun(index, argv=argv, contender_env=contender_env, wait=wait, names=names):
+            emulator.clear_requests()
+            seconds, proc = run(argv(names[index + 1], False, wait), env=contender_env)
+            _check(label, proc, changed=False)
+            return seconds, request_summary(emulator.requests())
+
+        log("(a) %s" % label)
+        created = measure("%s create" % label, runs, create)
+        rerun_result = measure("%s no-op rerun" % label, runs, rerun)
+        results["contenders"][label] = {
+            "create": created, "rerun": rerun_result,
+            "create_requests": created["extra"][0], "rerun_requests": rerun_result["extra"][0],
+        }
+    return results
+
+
+def _check(label, proc, changed):
+    """The run did what it should: ansible's recap or the script's JSON says changed as expected."""
+    if label == "SDK script":
+        answer = json.loads(proc.stdout)
+        if answer["changed"] != changed or answer["provisioning_state"] != "Succeeded":
+            raise RuntimeError("SDK script: unexpected answer %s" % answer)
+    # the playbooks assert it themselves (expect_changed); a failed assert fails the run
+
+
+def report(results):
+    """Markdown lines for section (a)."""
+    lines = ["## a. DPS: create and no-op rerun", ""]
+    delay = results["provisioning_delay"]
+    lines.append("Emulator with a provisioning delay D = %d s and `Retry-After: %d`; api-version %s for everyone; "
+                 "median of %d runs after one warm-up; wall time of the whole command (`ansible-playbook` or "
+                 "`python sdk_dps.py`). Requests are from the emulator's log of one run (token = Entra ID, "
+                 "metadata = cloud metadata, ARM = the DPS calls)."
+                 % (delay, results["retry_after"], results["api_version"], results["runs"]))
+    lines += ["", "| tool | create (s) | create - D (s) | no-op rerun (s) | requests create (token/metadata/ARM) "
+              "| requests rerun (token/metadata/ARM) |", "|---|---:|---:|---:|---|---|"]
+    contenders = results["contenders"]
+    for label, entry in contenders.items():
+        if "not_available" in entry:
+            lines.append("| %s | not available: %s | | | | |" % (label, entry["not_available"]))
+            continue
+        lines.append("| %s | %.2f | %.2f | %.2f | %s | %s |" % (
+            label, entry["create"]["median"], entry["create"]["median"] - delay, entry["rerun"]["median"],
+            _requests(entry["create_requests"]), _requests(entry["rerun_requests"])))
+    lines.append("")
+    ours = contenders["dps_instance"]
+    theirs = contenders.get("azure_rm_resource") or {}
+    overhead = ours["create"]["median"] - delay
+    met = overhead <= 2
+    lines.append("- Target: create overhead at most 2 s over D. dps_instance's create took %.2f s, %.2f s over D: "
+                 "**target met: %s**." % (ours["create"]["median"], overhead, _yes(met)))
+    results["targets"] = [("a. dps_instance create overhead over D (<= 2 s)", "%.2f s" % overhead, _yes(met))]
+    if "rerun" in theirs:
+        ratio = ours["rerun"]["median"] / theirs["rerun"]["median"]
+        lines.append("- Target: no-op rerun at most 0.5x azure_rm_resource's. %.2f s vs %.2f s = %.2fx: "
+                     "**target met: %s**." % (ours["rerun"]["median"], theirs["rerun"]["median"], ratio,
+                                              _yes(ratio <= 0.5)))
+        results["targets"].append(("a. dps_instance no-op rerun vs azure_rm_resource (<= 0.5x)",
+                                   "%.2fx" % ratio, _yes(ratio <= 0.5)))
+    else:
+        why = theirs.get("not_available", "azure_rm_resource not available")
+        lines.append("- Target: no-op rerun at most 0.5x azure_rm_resource's: **not measured** (%s)." % why)
+        results["targets"].append(("a. dps_instance no-op rerun vs azure_rm_resource (<= 0.5x)",
+                                   "not available", "not measured"))
+    lines += ["", "Samples (s):", ""]
+    for label, entry in contenders.items():
+        if "create" in entry:
+            lines.append("- %s: create %s; rerun %s" % (label, _samples(entry["create"]), _samples(entry["rerun"])))
+    return lines
+
+
+def _yes(flag):
+    return "yes" if flag else "no"
+
+
+def _samples(measured):
+    return ", ".join("%.2f" % s for s in measured["samples"])
+
+
+def _requests(summary):
+    kinds = ", ".join("%s %d" % (k, v) for k, v in sorted(summary["arm_kinds"].items()))
+    return "%d (%d/%d/%d: %s)" % (summary["total"], summary["token"], summary["metadata"], summary["arm"], kinds)

@@ -1,0 +1,169 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bench (c): tls_probe's full policy audit of one endpoint against sslyze and nmap's ssl-enum-ciphers, on
+loopback and through a 40 ms round-trip proxy, with the accepted protocols and suites compared.
+
+The endpoint is the emulator's device endpoint: the DPS policy exactly (TLS 1.2 only, the 12 suites), a threaded
+server, reached by the DPS host name as SNI.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ElementTree
+
+from common import BIN, BenchError, Emulator, ansible_env, log, measure, run
+from delay_proxy import DelayProxy
+
+SERVER_NAME = "global.azure-devices-provisioning.net"
+# sslyze's comparable scan: the protocols tls_probe checks and the chain; not its other checks.
+SSLYZE_SCANS = ["--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--certinfo"]
+PROTOCOL_NAMES = {"tls_1_0": "TLSv1", "tls_1_1": "TLSv1.1", "tls_1_2": "TLSv1.2", "tls_1_3": "TLSv1.3",
+                  "ssl_2_0": "SSLv2", "ssl_3_0": "SSLv3"}
+
+
+def accepted_set(protocols, suites):
+    """What a tool found: accepted protocols, and the suites accepted with TLS 1.2 (where the policy lives)."""
+    return {"protocols": sorted(set(protocols)), "suites": sorted(set(suites))}
+
+
+def tls_probe(emulator, port):
+    env = ansible_env()
+    argv = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-o", "-m", "iotops.dps_tls.tls_probe",
+            "-a", "host=127.0.0.1 port=%d server_name=%s ca_file=%s" % (port, SERVER_NAME, emulator.ca_file)]
+
+    def once(_index):
+        seconds, proc = run(argv, env=env)
+        result = json.loads(proc.stdout.split("=>", 1)[1])
+        if result.get("compliant") is not True:
+            raise BenchError("tls_probe did not find the DPS endpoint compliant: %s" % result.get("findings"))
+        found = accepted_set(result["accepted_protocols"],
+                             [s["iana_name"] for s in result["cipher_suites"] if s["accepted"]])
+        return seconds, found
+    return once
+
+
+def sslyze(emulator, port, work, venv):
+    out = os.path.join(work, "sslyze.json")
+    argv = [venv["python"], "-m", "sslyze"] + SSLYZE_SCANS + [
+        "--certinfo_ca_file", emulator.ca_file, "--json_out", out, "%s:%d{127.0.0.1}" % (SERVER_NAME, port)]
+
+    def once(_index):
+        seconds, _proc = run(argv)
+        with open(out, encoding="utf-8") as handle:
+            scan = json.load(handle)["server_scan_results"][0]
+        if scan.get("scan_status") != "COMPLETED":
+            raise BenchError("sslyze could not scan: %s" % scan.get("connectivity_error_trace"))
+        protocols, suites = [], []
+        for key, entry in scan["scan_result"].items():
+            if not key.endswith("_cipher_suites") or not (entry or {}).get("result"):
+                continue
+            accepted = [c["cipher_suite"]["name"] for c in entry["result"]["accepted_cipher_suites"]]
+            if accepted:
+                protocols.append(PROTOCOL_NAMES[key[:-len("_cipher_suites")]])
+            if key == "tls_1_2_cipher_suites":
+                suites = accepted
+        return seconds, accepted_set(protocols, suites)
+    return once
+
+
+def nmap(port, work):
+    out = os.path.join(work, "nmap.xml")
+    argv = ["nmap", "-Pn", "-n", "-p", str(port), "--script", "ssl-enum-ciphers",
+            "--script-args", "tls.servername=%s" % SERVER_NAME, "-oX", out, "127.0.0.1"]
+
+    def once(_index):
+        seconds, _proc = run(argv)
+        protocols, suites = [], []
+        for table in ElementTree.parse(out).getroot().iter("table"):
+            key = table.get("key") or ""
+            if not key.startswith(("TLSv", "SSLv")):
+                continue
+            names = [e.text for t in table.findall("table[@key='ciphers']/table") for e in t.findall("elem[@key='name']")]
+            if names:
+                protocols.append(key)
+            if key == "TLSv1.2":
+                suites = names
+        if not protocols:
+            raise BenchError("nmap found no TLS on port %d" % port)
+        return seconds, accepted_set(protocols, suites)
+    return once
+
+
+def bench(venv, args):
+    emulator = Emulator(provisioning_delay=0, retry_after=0)
+    work = tempfile.mkdtemp(prefix="bench-tls.")
+    proxy = None
+    try:
+        direct = int(emulator.endpoints["device_port"])
+        proxy = DelayProxy("127.0.0.1", direct).start()
+        results = {"runs": args.runs, "paths": {}}
+        for path, port in (("loopback", direct), ("40 ms round trip", proxy.port)):
+            tools = {"tls_probe": tls_probe(emulator, port), "nmap ssl-enum-ciphers": nmap(port, work)}
+            if venv["sslyze_missing"]:
+                tools["sslyze"] = None
+            else:
+                tools["sslyze"] = sslyze(emulator, port, work, venv)
+            entries = {}
+            for label, once in tools.items():
+                if once is None:
+                    entries[label] = {"not_available": venv["sslyze_missing"]}
+                    continue
+                log("(c) %s, %s" % (label, path))
+                measured = measure("%s (%s)" % (label, path), args.runs, once)
+                found = measured.pop("extra")
+                if any(f != found[0] for f in found):
+                    raise BenchError("%s found different sets from run to run: %s" % (label, found))
+                measured["found"] = found[0]
+                entries[label] = measured
+            results["paths"][path] = entries
+        return results
+    finally:
+        if proxy:
+            proxy.stop()
+        emulator.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results):
+    lines = ["## c. TLS: a full policy audit of one endpoint", ""]
+    lines.append(
+        "One endpoint: the emulator's device endpoint (the DPS policy: TLS 1.2 only, the 12 suites), reached as "
+        "`%s`. `tls_probe` runs as `ansible localhost -m iotops.dps_tls.tls_probe` (every protocol and suite "
+        "in its own handshake, 8 at a time, then the groups and the chain); sslyze as `python -m sslyze %s` "
+        "(its other checks left out); nmap as `nmap -Pn -p PORT --script ssl-enum-ciphers`. The 40 ms round "
+        "trip comes from `hack/bench/delay_proxy.py` (20 ms each way per chunk; the TCP connect itself is not "
+        "delayed). Median of %d runs after one warm-up; the accepted set is the accepted protocols plus the "
+        "suites accepted with TLS 1.2." % (SERVER_NAME, " ".join(SSLYZE_SCANS), results["runs"]))
+    results["targets"] = []
+    for path, entries in results["paths"].items():
+        lines += ["", "### %s" % path, "", "| tool | wall (s) | CPU (s) | vs sslyze | accepted protocols "
+                  "| TLS 1.2 suites accepted | same set as tls_probe |", "|---|---:|---:|---:|---|---:|---|"]
+        ours = entries["tls_probe"]
+        theirs = entries.get("sslyze", {})
+        for label, entry in entries.items():
+            if "not_available" in entry:
+                lines.append("| %s | not available: %s | | | | | |" % (label, entry["not_available"]))
+                continue
+            ratio = "%.2fx" % (entry["median"] / theirs["median"]) if "median" in theirs else "-"
+            same = "yes" if entry["found"] == ours["found"] else "no: %s" % entry["found"]
+            lines.append("| %s | %.2f | %.2f | %s | %s | %d | %s |" % (
+                label, entry["median"], entry["cpu"], ratio, ", ".join(entry["found"]["protocols"]),
+                len(entry["found"]["suites"]), same))
+        if "median" in theirs:
+            ratio = ours["median"] / theirs["median"]
+            identical = ours["found"] == theirs["found"]
+            met = "yes" if ratio <= 0.5 and identical else "no"
+            lines += ["", "Target: at most 0.5x sslyze's wall time with identical accepted sets: %.2fx, sets %s, "
+                      "**target met: %s**." % (ratio, "identical" if identical else "differ", met)]
+            results["targets"].append(("c. tls_probe vs sslyze, %s (<= 0.5x, same set)" % path,
+                                       "%.2fx, sets %s" % (ratio, "identical" if identical else "differ"), met))
+        else:
+            lines += ["", "Target against sslyze: **not measured** (sslyze not available)."]
+            results["targets"].append(("c. tls_probe vs sslyze, %s" % path, "sslyze not available",
+                                       "not measured"))
+        lines += ["", "Samples (s): " + "; ".join(
+            "%s %s" % (label, ", ".join("%.2f" % s for s in entry["samples"]))
+            for label, entry in entries.items() if "samples" in entry)]
+    return lines
