@@ -15,9 +15,12 @@ RETRY_BACKOFF_MAX = 30
 
 
 def retry_policy(timeout):
-    """azure-core's RetryPolicy with the collection's limits; timeout bounds all retries of one request."""
+    """azure-core's RetryPolicy with the collection's limits; timeout bounds all retries of one request.
+
+    retry_status is set too: azure-core caps retries on 429/5xx answers at 3 of its own otherwise.
+    """
     from azure.core.pipeline.policies import RetryPolicy
-    return RetryPolicy(retry_total=RETRY_TOTAL, retry_backoff_factor=RETRY_BACKOFF_FACTOR,
+    return RetryPolicy(retry_total=RETRY_TOTAL, retry_status=RETRY_TOTAL, retry_backoff_factor=RETRY_BACKOFF_FACTOR,
                        retry_backoff_max=RETRY_BACKOFF_MAX, timeout=max(1, int(timeout)))
 
 

@@ -541,7 +541,10 @@ def _update(api, desired, current, check_mode, diff):
     if conflicts:
         refuse_immutable_change(desired.name, conflicts)
     changes = changed_properties(current, desired)
-    if not changes:
+    # An instance whose last operation failed (a create that ended ActivationFailed) is not in the desired state even
+    # when its settings match: sending them again is how ARM repairs it.
+    repair = _properties(current).get('provisioningState') == 'Failed'
+    if not changes and not repair:
         view = instance_view(current, desired.resource_group)
         return _result(False, view, diff, _diff_view(current, desired.resource_group),
                        _diff_view(current, desired.resource_group))
@@ -555,11 +558,12 @@ def _update(api, desired, current, check_mode, diff):
     predicted = dict(current, sku=body.get('sku'), tags=body['tags'],
                      properties=dict(_properties(current), **_properties(body)))
     if not check_mode:
-        if changes == ['tags']:
+        if changes == ['tags'] and not repair:
             predicted = api.update_tags(desired.resource_group, desired.name, body['tags'], desired.wait) or predicted
         else:
-            predicted = api.put(desired.resource_group, desired.name, body, desired.wait,
-                                'updating DPS instance %s (%s)' % (desired.name, ', '.join(changes))) or predicted
+            operation = ('updating DPS instance %s (%s)' % (desired.name, ', '.join(changes)) if changes else
+                         'repairing DPS instance %s (its last operation failed)' % desired.name)
+            predicted = api.put(desired.resource_group, desired.name, body, desired.wait, operation) or predicted
     result = _result(True, instance_view(predicted, desired.resource_group), diff, before, after)
     result['changed_properties'] = changes
     return result
