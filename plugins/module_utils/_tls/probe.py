@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,10 @@ def _offers_group(code):
     return wanted
 
 
+# What SNI can carry: dot-separated labels of letters, digits, '-' and '_' (no spaces, ports or schemes).
+SERVER_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?$")
+
+
 def validate(host, port, server_name, policy, ca_file, client_cert, client_key, client_key_passphrase,
              expected_roots, timeout, concurrency):
     """Every option checked before any packet is sent. Returns the expected root fingerprints."""
@@ -77,7 +82,7 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
         raise InvalidInputError("host", "must be a host name or IP address, got %r" % host)
     if not 0 < port < 65536:
         raise InvalidInputError("port", "must be between 1 and 65535, got %s" % port)
-    if server_name is not None and (not server_name or "/" in server_name or ":" in server_name):
+    if server_name is not None and not SERVER_NAME.match(server_name):
         raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
     if policy not in POLICIES:
         raise InvalidInputError("policy", "must be one of %s, got %r" % (", ".join(sorted(POLICIES)), policy))
