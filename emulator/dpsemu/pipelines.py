@@ -66,7 +66,7 @@ class AzureDevOps:
 
 
 def _error(status, type_key, message):
-    # Shaped like an Azure DevOps error; azure-identity only looks at the status.
+    # Shaped like an Azure DevOps error; azure-identity fails on the status and quotes the message.
     return Response(status, {"$id": "1", "innerException": None, "message": message,
                              "typeName": "Microsoft.TeamFoundation.%s" % type_key, "typeKey": type_key,
                              "errorCode": 0, "eventId": 3000})
@@ -76,8 +76,8 @@ def create_oidc_token(app, request, organization, project_id, plan_id, job_id):
     """POST {SYSTEM_OIDCREQUESTURI}?api-version=7.1&serviceConnectionId=<id> (Distributed Task, Oidctoken Create)."""
     devops = app.pipelines
     scheme, _sep, presented = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(),
-                                                              devops.system_access_token.encode()):
+    expected = devops.system_access_token.encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
         # What Azure DevOps answers a wrong or expired System.AccessToken (with X-TFS-FedAuthRedirect: Suppress).
         return _error(401, "UnauthorizedRequestException",
                       "TF400813: The user '' is not authorized to access this resource.")
