@@ -166,6 +166,11 @@ class TrustStore(object):
             if exc.errno != errno.ENOENT:
                 raise
 
+    def mark_pending(self):
+        """Until the update tool has run, the bundle may not match the anchors: a run killed meanwhile leaves this."""
+        with open(self.pending, "w"):
+            pass
+
     def update(self, fresh):
         tool = self._bin(self.family.tool)
         if not tool:
@@ -176,8 +181,7 @@ class TrustStore(object):
         stale = self.bundle + ".new"
         if self.family.name == "debian" and os.path.exists(stale):
             os.unlink(stale)
-        with open(self.pending, "w"):
-            pass
+        self.mark_pending()
         rc, out, err = self._run(argv)
         output = (out or "") + (err or "")
         if rc != 0:
@@ -227,13 +231,16 @@ def ensure(certificates, state, root, family_name, check_mode, run_command, get_
         if needs_update:
             before_count = len(set(store.fingerprints()))
             previous = {item["name"]: store.read_anchor(item["name"]) for item in changes}
+            # Marked before the first anchor changes: a run killed after removing one, before the update tool ran,
+            # leaves no other trace, and the next run would take the stale bundle for the truth.
+            store.mark_pending()
             for item in changes:
                 if item["action"] == "removed":
                     store.remove_anchor(item["name"])
                 else:
                     store.write_anchor(item["name"], item["write"])
             fresh = repair or any(item["action"] == "removed" for item in plan)
-            output = _update_and_verify(store, plan, state, before_count, previous, fresh)
+            output = _update_and_verify(store, plan, state, before_count, previous, fresh, repair)
         return _result(store, plan, check_mode=False, repair=repair, output=output)
 
 
@@ -279,11 +286,11 @@ def _fingerprint_of(content):
         return None
 
 
-def _update_and_verify(store, plan, state, before_count, previous, fresh):
+def _update_and_verify(store, plan, state, before_count, previous, fresh, repair=False):
     """Run the tool under the lock, then prove the result; on a bad result put the old files back."""
     try:
         output = store.update(fresh)
-        problem = _verify(store, plan, state, before_count)
+        problem = _verify(store, plan, state, before_count, repair)
     except DpsTlsError as exc:
         output = exc.details.get("output", "")
         problem = exc.message
@@ -303,12 +310,16 @@ def _update_and_verify(store, plan, state, before_count, previous, fresh):
                       rollback_output=rollback_output)
 
 
-def _verify(store, plan, state, before_count):
+def _verify(store, plan, state, before_count, repair=False):
     after = set(store.fingerprints())
     if state == "present":
         missing = [item["name"] for item in plan if item["sha256"] not in after]
         if missing:
             return "%s not in %s" % (", ".join(missing), store.bundle)
+    if repair:
+        # The bundle before a repair is that of a run cut short (it may still hold roots whose anchors that run
+        # had removed): its size is no baseline.
+        return None
     removed = len([item for item in plan if item["action"] == "removed"])
     if len(after) < before_count - removed:
         return "%s shrank from %d to %d certificates" % (store.bundle, before_count, len(after))
