@@ -14,6 +14,7 @@ Usage: python kill_drill.py --module ca_trust.py [--rounds 20] [--seed N]
 from __future__ import annotations
 
 import argparse
+import datetime
 import glob
 import hashlib
 import json
@@ -25,12 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-import datetime
 
 CERTS_DIR = "/etc/ssl/certs"
 BUNDLE = CERTS_DIR + "/ca-certificates.crt"
@@ -44,6 +45,8 @@ BUILTINS = {
     "microsoft_ecc_root_ca_2017": "358DF39D764AF9E1B766E9C972DF352EE15CFAC227AF6AD1D70E8E4A6EDCBA02",
 }
 TEST_ROOT = "drill_test_root"
+# One distribution root has a negative serial number; cryptography parses it with a warning we need not see.
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
 
 
@@ -198,10 +201,12 @@ def main():
         assert_exact(base, pins, sorted(after))
         if state == "present":
             check(all(a["trusted"] for a in repaired["anchors"]), "the rerun did not trust every root: %s" % repaired)
-        again = runner.run(chosen, state)
-        check(not again["changed"], "a third run still changed something: %s" % again)
-        assert_exact(base, pins, sorted(after))
-        print("%2d: %-7s %-60s killed at %.2fs %-22s left the store of %-6s rerun changed=%s, then converged"
+        if number % 5 == 0:
+            # Now and then a third run, to see that the repaired store has converged (every run costs seconds).
+            again = runner.run(chosen, state)
+            check(not again["changed"], "a third run still changed something: %s" % again)
+            assert_exact(base, pins, sorted(after))
+        print("%2d: %-7s %-60s killed at %.2fs %-22s left the store of %-6s rerun changed=%s and repaired it"
               % (number, state, ",".join(chosen), moment, "(" + stage + ")", left, repaired["changed"]))
         present = after
 
