@@ -25,9 +25,11 @@ options:
       - V(msi) uses the managed identity of the host; set O(client_id) for a user-assigned identity.
       - V(workload_identity) exchanges the token in the file named by C(AZURE_FEDERATED_TOKEN_FILE) (Kubernetes
         workload identity, GitHub or other OIDC federation) for an Azure token, with O(client_id) and O(tenant).
-      - V(azure_pipelines) uses an Azure DevOps service connection with workload identity federation; needs
-        O(client_id), O(tenant) and the environment variables C(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID) and
-        C(SYSTEM_ACCESSTOKEN).
+      - V(azure_pipelines) uses an Azure DevOps service connection with workload identity federation
+        (azure-identity's C(AzurePipelinesCredential), which asks Azure DevOps for a fresh OIDC token for every new
+        access token); needs O(client_id) and O(tenant) (else C(AZURESUBSCRIPTION_CLIENT_ID) and
+        C(AZURESUBSCRIPTION_TENANT_ID), which C(AzureCLI@2) exports) and the environment variables
+        C(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID), C(SYSTEM_ACCESSTOKEN) and C(SYSTEM_OIDCREQUESTURI) (set by the agent).
     type: str
     default: auto
     choices: [auto, env, credential_file, cli, msi, workload_identity, azure_pipelines]
