@@ -92,6 +92,7 @@ def read_certificates(azure):
     params = azure.params
     if params['name'] is not None and not certificate.NAME_PATTERN.match(params['name']):
         raise certificate.InvalidInputError('name', 'use 1-256 letters, digits, ".", "-" or "_"')
+    certificate.validate_dps_name(params['dps_name'])
     azure.credential_plan()
     api = certificate.DpsCertificates(azure.dps_client(), azure.azure_errors, params['resource_group'],
                                       params['dps_name'])

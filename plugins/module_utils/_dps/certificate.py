@@ -17,7 +17,7 @@ import re
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError, InvalidInputError, MissingDependencyError)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import proof
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance, proof
 
 EXPIRY_WARNING_DAYS = 30
 # DPS certificate names: letters, digits, '-', '.', '_', at most 256 characters (a path segment of the ARM id).
@@ -182,6 +182,14 @@ def check_proof_signature(option, proof_cert, ca_cert):
     return names[0].value
 
 
+def validate_dps_name(dps_name):
+    """The instance's name follows the DPS naming rules: refuse a bad one before any request."""
+    try:
+        instance.validate_name(dps_name)
+    except InvalidInputError as exc:
+        raise InvalidInputError('dps_name', exc.reason) from exc
+
+
 class DesiredCertificate:
     """The task's options, checked and parsed; building one reads local files only, never Azure."""
 
@@ -197,6 +205,7 @@ class DesiredCertificate:
         self.proof_code = None
         if not NAME_PATTERN.match(self.name or ''):
             raise InvalidInputError('name', 'use 1-256 letters, digits, ".", "-" or "_"')
+        validate_dps_name(self.dps_name)
         if self.state == 'absent':
             return
         option, data = 'certificate', params.get('certificate')
