@@ -45,12 +45,14 @@ def main():
     for letter in sorted(set(args.sections)):
         module = __import__(SECTIONS[letter])
         log("section %s (%s)" % (letter, SECTIONS[letter]))
+        load = os.getloadavg()[0]
         try:
             results["sections"][letter] = module.bench(venv, args)
         except BenchError as exc:
             # a failed section is reported as such; the others still run
             log("section %s failed: %s" % (letter, exc))
             results["sections"][letter] = {"failed": str(exc)}
+        results["sections"][letter]["load"] = (load, os.getloadavg()[0])
     results["elapsed"] = time.monotonic() - started
     text = report.render(results, venv)
     with open(args.output, "w", encoding="utf-8") as handle:

@@ -56,12 +56,13 @@ def render(results, venv):
             continue
         if "failed" in section:
             lines += ["## %s" % TITLES[letter], "", "**The benchmark failed:**", "", "```", section["failed"],
-                      "```", ""]
+                      "```", "", "Load average (1 min) at the start and the end: %.1f, %.1f." % section["load"], ""]
             targets.append((TITLES[letter], "benchmark failed", "no"))
             continue
         module = __import__(MODULES[letter])
-        section_lines = module.report(section)
-        lines += section_lines + [""]
+        lines += module.report(section)
+        lines += ["", "Load average (1 min) of the machine at the start and the end of this section: %.1f, %.1f "
+                  "(%d cores; above that, other work competed for the CPU)." % (section["load"] + (m["cpus"],)), ""]
         targets += section.get("targets", [])
     if targets:
         lines += ["## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]

@@ -10,6 +10,7 @@ server, reached by the DPS host name as SNI.
 import json
 import os
 import shutil
+import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
@@ -41,6 +42,23 @@ def tls_probe(emulator, port):
         found = accepted_set(result["accepted_protocols"],
                              [s["iana_name"] for s in result["cipher_suites"] if s["accepted"]])
         return seconds, found
+    return once
+
+
+def tls_probe_alone(emulator, port, work):
+    """The module's own run, without ansible around it: python -m <module> <args file>."""
+    args = os.path.join(work, "tls_probe_args.json")
+    with open(args, "w", encoding="utf-8") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": {"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME,
+                                           "ca_file": emulator.ca_file}}, handle)
+    env = ansible_env({"PYTHONPATH": ansible_env()["ANSIBLE_COLLECTIONS_PATH"]})
+    argv = [sys.executable, "-m", "ansible_collections.iotops.dps_tls.plugins.modules.tls_probe", args]
+
+    def once(_index):
+        seconds, proc = run(argv, env=env)
+        result = json.loads(proc.stdout)
+        return seconds, accepted_set(result["accepted_protocols"],
+                                     [s["iana_name"] for s in result["cipher_suites"] if s["accepted"]])
     return once
 
 
@@ -100,7 +118,9 @@ def bench(venv, args):
         proxy = DelayProxy("127.0.0.1", direct).start()
         results = {"runs": args.runs, "paths": {}}
         for path, port in (("loopback", direct), ("40 ms round trip", proxy.port)):
-            tools = {"tls_probe": tls_probe(emulator, port), "nmap ssl-enum-ciphers": nmap(port, work)}
+            tools = {"tls_probe": tls_probe(emulator, port),
+                     "tls_probe module alone (no ansible)": tls_probe_alone(emulator, port, work),
+                     "nmap ssl-enum-ciphers": nmap(port, work)}
             if venv["sslyze_missing"]:
                 tools["sslyze"] = None
             else:
@@ -131,7 +151,8 @@ def report(results):
     lines.append(
         "One endpoint: the emulator's device endpoint (the DPS policy: TLS 1.2 only, the 12 suites), reached as "
         "`%s`. `tls_probe` runs as `ansible localhost -m iotops.dps_tls.tls_probe` (every protocol and suite "
-        "in its own handshake, 8 at a time, then the groups and the chain); sslyze as `python -m sslyze %s` "
+        "in its own handshake, 8 at a time, then the groups and the chain); `tls_probe module alone` is the same "
+        "module run as `python -m` without ansible, to show what ansible's own start costs; sslyze as `python -m sslyze %s` "
         "(its other checks left out); nmap as `nmap -Pn -p PORT --script ssl-enum-ciphers`. The 40 ms round "
         "trip comes from `hack/bench/delay_proxy.py` (20 ms each way per chunk; the TCP connect itself is not "
         "delayed). Median of %d runs after one warm-up; the accepted set is the accepted protocols plus the "
