@@ -18,6 +18,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks imp
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import handshake
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     NOT_IN_POLICY, classify, get_policy, known_suite)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints, sha256_of
@@ -30,7 +31,7 @@ FAILED = "failed"
 WARNING = "warning"
 
 
-def validate(root, family, required_roots, endpoint, port, timeout, ca_file):
+def validate(root, family, required_roots, endpoint, port, timeout, ca_file, server_name=None):
     """Every option error, before anything is read."""
     if not os.path.isabs(root):
         raise InvalidInputError("root", "must be an absolute path, got %r" % root)
@@ -51,6 +52,8 @@ def validate(root, family, required_roots, endpoint, port, timeout, ca_file):
                                 "(give the port in port), got %r" % endpoint)
     if ca_file and not os.path.isfile(ca_file):
         raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+    if server_name and not SERVER_NAME.match(server_name):
+        raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
 
 
 def trusted_roots(root, family):
@@ -178,7 +181,7 @@ def audit_device(root="/", family="auto", openssl_config=None, required_roots=DE
                  app_paths=(), pinning_paths=(), endpoint=None, port=8883, server_name=None, ca_file=None,
                  timeout=10.0, policy="dps"):
     """The dps_tls_readiness facts of one device."""
-    validate(root, family, required_roots, endpoint, port, timeout, ca_file)
+    validate(root, family, required_roots, endpoint, port, timeout, ca_file, server_name)
     facts = audit_stack(root, openssl_config, policy)
     facts["trust_store"], facts["roots"] = trusted_roots(root, family)
     facts["sdks"] = find_sdks(root, python_paths, app_paths)
