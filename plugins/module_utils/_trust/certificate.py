@@ -23,6 +23,7 @@ from collections import namedtuple
 try:
     from cryptography import x509
     from cryptography.hazmat.backends import default_backend
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - exercised on devices without cryptography
@@ -153,7 +154,7 @@ def _signed_by_own_key(cert):
             key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
         else:
             key.verify(cert.signature, cert.tbs_certificate_bytes)
-    except Exception:  # pylint: disable=broad-except  # any failure means "not signed by its own key"
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):  # not signed by its own key
         return False
     return True
 
