@@ -11,7 +11,9 @@ audit. The bench virtualenv (ansible with azure.azcollection, sslyze) is built o
 """
 
 import argparse
+import json
 import os
+import signal
 import sys
 import time
 
@@ -33,12 +35,22 @@ def main():
     parser.add_argument("--devices", type=int, default=100, help="simulated devices for b and d (default 100)")
     parser.add_argument("--output", default=os.path.join(COLLECTION, "docs", "performance.md"),
                         help="the report to write (default docs/performance.md of this copy)")
+    parser.add_argument("--from-results", metavar="JSON",
+                        help="only write the report again from the results a run saved (BUILD/bench-results.json)")
     parser.add_argument("--venv", default=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         COLLECTION))), "bench-venv"), help="the bench virtualenv (default BUILD/bench-venv)")
     args = parser.parse_args()
     if set(args.sections) - set(SECTIONS) or args.runs < 1 or args.fleet_runs < 1 or args.devices < 1:
         parser.error("--sections takes letters of abcd; --runs, --fleet-runs and --devices are at least 1")
 
+    saved = os.path.join(os.path.dirname(args.venv), "bench-results.json")
+    if args.from_results:
+        with open(args.from_results, encoding="utf-8") as handle:
+            results = json.load(handle)
+        return write(results, bench_venv(args.venv), args.output)
+
+    # SIGTERM unwinds like Ctrl-C: the emulator, the proxy and any running command are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     started = time.monotonic()
     venv = bench_venv(args.venv)
     results = {"machine": machine(), "settings": vars(args), "sections": {}}
@@ -54,10 +66,16 @@ def main():
             results["sections"][letter] = {"failed": str(exc)}
         results["sections"][letter]["load"] = (load, os.getloadavg()[0])
     results["elapsed"] = time.monotonic() - started
-    text = report.render(results, venv)
-    with open(args.output, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    log("wrote %s in %.0f s" % (args.output, results["elapsed"]))
+    # kept, so the report can be written again without measuring again
+    with open(saved, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1)
+    return write(results, venv, args.output)
+
+
+def write(results, venv, output):
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(report.render(results, venv))
+    log("wrote %s (the bench took %.0f s)" % (output, results["elapsed"]))
     return 1 if any("failed" in s for s in results["sections"].values()) else 0
 
 

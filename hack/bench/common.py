@@ -72,8 +72,8 @@ def measure(label, runs, once, warmup=True):
             samples.append(float(seconds))
             cpu.append(getattr(seconds, "cpu", 0.0))
             extras.append(extra)
-    log("%s: median %.2fs (cpu %.2fs) of %s" % (label, median(samples), median(cpu),
-                                                 ", ".join("%.2f" % s for s in samples)))
+    text = ", ".join("%.2f" % s for s in samples)
+    log("%s: median %.2fs (cpu %.2fs) of %s" % (label, statistics.median(samples), statistics.median(cpu), text))
     return {"median": median(samples), "samples": samples, "cpu": median(cpu), "extra": extras}
 
 
@@ -250,8 +250,10 @@ def bench_venv(path):
                 log("could not install %s" % what)
         with open(problems_file, "w", encoding="utf-8") as handle:
             json.dump(problems, handle)
-        with open(stamp, "w", encoding="utf-8") as handle:
-            handle.write("ready\n")
+        if not problems:
+            # a partial install is tried again next time
+            with open(stamp, "w", encoding="utf-8") as handle:
+                handle.write("ready\n")
     install_shim(python)
     with open(problems_file, encoding="utf-8") as handle:
         problems = json.load(handle)

@@ -28,6 +28,12 @@ def render(results, venv):
         "elsewhere. Wall times are medians of the measured runs (the warm-up run is not counted); the samples "
         "are listed under each section.",
         "",
+        "Run it with `make bench` (not part of `make test`; ~15-20 minutes on 2 cores). The first run builds a "
+        "virtualenv of its own next to the collection copy (`bench-venv`: the `ansible` package, which contains "
+        "azure.azcollection, with azure.azcollection's requirements file, and sslyze); later runs reuse it. "
+        "`python hack/bench.py --help` shows how to run fewer sections, runs or devices. The DPS emulator, the "
+        "TLS endpoint and the delay proxy run on loopback only and stop with the bench.",
+        "",
         "## Machine",
         "",
         "| | |",

@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from common import BIN, BenchError, Emulator, ansible_env, log, measure, run
 from delay_proxy import DelayProxy
