@@ -372,7 +372,7 @@ def refuse_immutable_change(name, conflicts):
 # --------------------------------------------------------------------------------------------------------- bodies
 
 def create_body(desired):
-    """The PUT body that creates the instance; minTlsVersion is sent here and only here."""
+    """The PUT body that creates the instance; the only place minTlsVersion is chosen."""
     properties = dict(minTlsVersion=desired.min_tls_version or DEFAULT_MIN_TLS_VERSION)
     if desired.allocation_policy is not None:
         properties['allocationPolicy'] = desired.allocation_policy
@@ -389,7 +389,11 @@ def create_body(desired):
 
 
 def update_body(raw, desired):
-    """The reading with the task's values merged in and read-only fields dropped: what a PUT keeps unchanged."""
+    """The reading with the task's values merged in and read-only fields dropped: what a PUT keeps unchanged.
+
+    A PUT replaces the resource, so minTlsVersion and enableDataResidency go back exactly as they were read
+    (or stay absent): echoing them is how they are kept, never how they are changed.
+    """
     body = copy.deepcopy(raw)
     for key in READ_ONLY_FIELDS:
         body.pop(key, None)
