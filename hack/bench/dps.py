@@ -179,8 +179,8 @@ def report(results):
             lines.append("| %s | not available: %s | | | | |" % (label, entry["not_available"]))
             continue
         if "create" not in entry:
-            lines.append("| %s | - | - | %.2f | - | %s |" % (label, entry["rerun"]["median"],
-                                                           _requests(entry["rerun_requests"])))
+            lines.append("| %s | - | - | %.2f | - | %s |" % (
+                label, entry["rerun"]["median"], _requests(entry["rerun_requests"])))
             continue
         # azure_rm_resource polls only a 202: it returns from DPS's 201 before the instance is provisioned
         over_delay = "%.2f" % (entry["create"]["median"] - delay) if label != "azure_rm_resource" else "n/a *"
@@ -208,8 +208,8 @@ def report(results):
     lines.append("- Where the create's time over D goes: the SDK alone takes %.2f s over D (the operation ends D after "
                  "the PUT; the poller sees it at its next look, `Retry-After` apart); `ansible-playbook` with one "
                  "ping task takes %.2f s; the rest, %.2f s, is what dps_instance adds over the SDK script (ansible's "
-                 "module packaging and start, argument checks, the diff and result)." % (sdk["create"]["median"] - delay, floor,
-                              ours["create"]["median"] - sdk["create"]["median"] - floor))
+                 "module packaging and start, argument checks, the diff and result)." % (
+                     sdk["create"]["median"] - delay, floor, ours["create"]["median"] - sdk["create"]["median"] - floor))
     if "rerun" in theirs:
         ratio = ours["rerun"]["median"] / theirs["rerun"]["median"]
         lines.append("- Target: no-op rerun at most 0.5x azure_rm_resource's. %.2f s vs %.2f s = %.2fx: "

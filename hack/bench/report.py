@@ -28,11 +28,12 @@ def render(results, venv):
         "elsewhere. Wall times are medians of the measured runs (the warm-up run is not counted); the samples "
         "are listed under each section.",
         "",
-        "Run it with `make bench` (not part of `make test`; ~15-20 minutes on 2 cores). The first run builds a "
+        "Run it with `make bench` (not part of `make test`; this run took %.0f minutes, most of it the "
+        "100-device runs of section b). The first run builds a "
         "virtualenv of its own next to the collection copy (`bench-venv`: the `ansible` package, which contains "
         "azure.azcollection, with azure.azcollection's requirements file, and sslyze); later runs reuse it. "
         "`python hack/bench.py --help` shows how to run fewer sections, runs or devices. The DPS emulator, the "
-        "TLS endpoint and the delay proxy run on loopback only and stop with the bench.",
+        "TLS endpoint and the delay proxy run on loopback only and stop with the bench." % (results["elapsed"] / 60),
         "",
         "## Machine",
         "",
@@ -50,8 +51,8 @@ def render(results, venv):
         "| bench virtualenv | ansible %s (azure.azcollection inside), azure-cli-core %s, sslyze %s |" % (
             _version(venv["python"], "ansible"), _version(venv["python"], "azure-cli-core"),
             _version(venv["python"], "sslyze")),
-        "| runs | %d measured runs per case, %d for the %d-device cases, one warm-up each |" % (
-            settings["runs"], settings["fleet_runs"], settings["devices"]),
+        "| runs | %d measured runs per case after one warm-up; %d for the %d-device cases (one warm-up of the "
+        "floor for section b, none for d) |" % (settings["runs"], settings["fleet_runs"], settings["devices"]),
         "",
     ]
     targets = []
@@ -62,17 +63,17 @@ def render(results, venv):
             continue
         if "failed" in section:
             lines += ["## %s" % TITLES[letter], "", "**The benchmark failed:**", "", "```", section["failed"],
-                      "```", "", "Load average (1 min) at the start and the end: %.1f, %.1f." % section["load"], ""]
+                      "```", "", "Load average (1 min) at the start and the end: %.1f, %.1f." % tuple(section["load"]), ""]
             targets.append((TITLES[letter], "benchmark failed", "no"))
             continue
         module = __import__(MODULES[letter])
         lines += module.report(section)
         lines += ["", "Load average (1 min) of the machine at the start and the end of this section: %.1f, %.1f "
-                  "(%d cores; above that, other work competed for the CPU)." % (section["load"] + (m["cpus"],)), ""]
+                  "(%d cores; above that, other work competed for the CPU)." % (tuple(section["load"]) + (m["cpus"],)), ""]
         targets += section.get("targets", [])
     if targets:
         lines += ["## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]
-        lines += ["| %s | %s | %s |" % target for target in targets]
+        lines += ["| %s | %s | %s |" % tuple(target) for target in targets]
         lines.append("")
     lines.append("The whole `make bench` took %.0f s." % results["elapsed"])
     return "\n".join(lines) + "\n"
