@@ -69,7 +69,7 @@ lint: collection
 	cd $(COLL) && $(BIN)/antsibull-changelog lint
 
 bench: collection system-packages
-	cd $(COLL) && $(BIN)/python hack/bench.py
+	cd $(COLL) && $(BIN)/python hack/bench.py --output $(CURDIR)/docs/performance.md
 
 clean:
 	rm -rf $(BUILD) $(VENV)
