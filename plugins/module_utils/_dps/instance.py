@@ -371,9 +371,8 @@ def refuse_immutable_change(name, conflicts):
 
 # --------------------------------------------------------------------------------------------------------- bodies
 
-def create_body(desired):
-    """The PUT body that creates the instance; the only place minTlsVersion is chosen."""
-    properties = dict(minTlsVersion=desired.min_tls_version or DEFAULT_MIN_TLS_VERSION)
+def _apply_mutable(properties, desired):
+    """Sets the mutable properties the task gives; the ones it leaves out stay as they are."""
     if desired.allocation_policy is not None:
         properties['allocationPolicy'] = desired.allocation_policy
     if desired.public_network_access is not None:
@@ -382,6 +381,12 @@ def create_body(desired):
         properties['ipFilterRules'] = copy.deepcopy(desired.ip_filter_rules)
     if desired.linked_hubs is not None:
         properties['iotHubs'] = [hub.body() for hub in desired.linked_hubs]
+
+
+def create_body(desired):
+    """The PUT body that creates the instance; the only place minTlsVersion is chosen."""
+    properties = dict(minTlsVersion=desired.min_tls_version or DEFAULT_MIN_TLS_VERSION)
+    _apply_mutable(properties, desired)
     if desired.data_residency is not None:
         properties['enableDataResidency'] = desired.data_residency
     return dict(location=desired.location, sku=dict(name=desired.sku, capacity=desired.capacity or 1),
@@ -404,14 +409,7 @@ def update_body(raw, desired):
         hub.pop('name', None)
     if desired.capacity is not None:
         body.setdefault('sku', {})['capacity'] = desired.capacity
-    if desired.allocation_policy is not None:
-        properties['allocationPolicy'] = desired.allocation_policy
-    if desired.public_network_access is not None:
-        properties['publicNetworkAccess'] = desired.public_network_access
-    if desired.ip_filter_rules is not None:
-        properties['ipFilterRules'] = copy.deepcopy(desired.ip_filter_rules)
-    if desired.linked_hubs is not None:
-        properties['iotHubs'] = [hub.body() for hub in desired.linked_hubs]
+    _apply_mutable(properties, desired)
     body['tags'] = desired_tags(raw.get('tags') or {}, desired)
     return body
 
