@@ -11,15 +11,8 @@ ansible-playbook -i "${INVENTORY_PATH:-localhost,}" runme.yml "$@"
 # check_azure_access.yml from extensions/azure_pipelines, with what its "Authenticate to Azure" step has: the ids
 # AzureCLI@2 hands the script as AZURE_CLIENT_ID/AZURE_TENANT_ID, the service connection id, the mapped
 # System.AccessToken and the agent's SYSTEM_OIDCREQUESTURI; no secret. The azure_devops callback reports to the agent.
-root=""
-IFS=: read -ra collection_paths <<<"${ANSIBLE_COLLECTIONS_PATH:-}"
-for path in "${collection_paths[@]}"; do
-  if [ -f "$path/ansible_collections/iotops/dps_tls/galaxy.yml" ]; then
-    root="$path/ansible_collections/iotops/dps_tls"
-    break
-  fi
-done
-[ -n "$root" ] || { echo "FAIL: iotops.dps_tls is not in ANSIBLE_COLLECTIONS_PATH"; exit 1; }
+# shellcheck source=../setup_collection/collection_root.sh
+source ../setup_collection/collection_root.sh
 out=$(env -u AZURE_CLIENT_SECRET TF_BUILD=True ANSIBLE_STDOUT_CALLBACK=iotops.dps_tls.azure_devops \
   AZURESUBSCRIPTION_SERVICE_CONNECTION_ID="$DPSEMU_SERVICE_CONNECTION_ID" \
   SYSTEM_ACCESSTOKEN="$DPSEMU_SYSTEM_ACCESSTOKEN" SYSTEM_OIDCREQUESTURI="$DPSEMU_OIDC_REQUEST_URI" \

@@ -4,16 +4,8 @@
 set -euo pipefail
 
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-# ansible-test runs a copy of this directory: find the collection through the collections path.
-root=""
-IFS=: read -ra collection_paths <<<"${ANSIBLE_COLLECTIONS_PATH:-}"
-for path in "${collection_paths[@]}"; do
-  if [ -f "$path/ansible_collections/iotops/dps_tls/galaxy.yml" ]; then
-    root="$path/ansible_collections/iotops/dps_tls"
-    break
-  fi
-done
-[ -n "$root" ] || { echo "FAIL: iotops.dps_tls is not in ANSIBLE_COLLECTIONS_PATH"; exit 1; }
+# shellcheck source=../setup_collection/collection_root.sh
+source ../setup_collection/collection_root.sh
 gate="$root/extensions/azure_pipelines/readiness_gate.py"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
