@@ -13,6 +13,7 @@ ansible-playbook -i "${INVENTORY_PATH:-localhost,}" runme.yml "$@"
 # System.AccessToken and the agent's SYSTEM_OIDCREQUESTURI; no secret. The azure_devops callback reports to the agent.
 # shellcheck source=../setup_collection/collection_root.sh
 source ../setup_collection/collection_root.sh
+root=$(collection_root)
 out=$(env -u AZURE_CLIENT_SECRET TF_BUILD=True ANSIBLE_STDOUT_CALLBACK=iotops.dps_tls.azure_devops \
   AZURESUBSCRIPTION_SERVICE_CONNECTION_ID="$DPSEMU_SERVICE_CONNECTION_ID" \
   SYSTEM_ACCESSTOKEN="$DPSEMU_SYSTEM_ACCESSTOKEN" SYSTEM_OIDCREQUESTURI="$DPSEMU_OIDC_REQUEST_URI" \

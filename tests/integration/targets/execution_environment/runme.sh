@@ -8,6 +8,7 @@ python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 command -v ansible-builder >/dev/null || { echo "FAIL: ansible-builder is not installed (requirements-dev.txt)"; exit 1; }
 # shellcheck source=../setup_collection/collection_root.sh
 source ../setup_collection/collection_root.sh
+root=$(collection_root)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

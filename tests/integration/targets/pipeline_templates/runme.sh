@@ -6,6 +6,7 @@ set -euo pipefail
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 # shellcheck source=../setup_collection/collection_root.sh
 source ../setup_collection/collection_root.sh
+root=$(collection_root)
 gate="$root/extensions/azure_pipelines/readiness_gate.py"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
