@@ -115,12 +115,16 @@ class LinkedHub:
         self.allocation_weight = allocation_weight
         self.apply_allocation_policy = apply_allocation_policy
 
-    def body(self):
+    def body(self, current=None):
+        """The iotHubs entry to send; a setting the task leaves out keeps the value read for this hub (current)."""
         entry = dict(connectionString=self.connection_string, location=self.location)
-        if self.allocation_weight is not None:
-            entry['allocationWeight'] = self.allocation_weight
-        if self.apply_allocation_policy is not None:
-            entry['applyAllocationPolicy'] = self.apply_allocation_policy
+        current = current or {}
+        for key, value in (('allocationWeight', self.allocation_weight),
+                           ('applyAllocationPolicy', self.apply_allocation_policy)):
+            if value is None:
+                value = current.get(key)
+            if value is not None:
+                entry[key] = value
         return entry
 
 
@@ -371,8 +375,12 @@ def refuse_immutable_change(name, conflicts):
 
 # --------------------------------------------------------------------------------------------------------- bodies
 
-def _apply_mutable(properties, desired):
-    """Sets the mutable properties the task gives; the ones it leaves out stay as they are."""
+def _apply_mutable(properties, desired, current_hubs=None):
+    """Sets the mutable properties the task gives; the ones it leaves out stay as they are.
+
+    current_hubs: the iotHubs entries read from the service, so that a hub's settings the task leaves out are sent
+    back as they are (a PUT replaces the whole list).
+    """
     if desired.allocation_policy is not None:
         properties['allocationPolicy'] = desired.allocation_policy
     if desired.public_network_access is not None:
@@ -380,7 +388,8 @@ def _apply_mutable(properties, desired):
     if desired.ip_filter_rules is not None:
         properties['ipFilterRules'] = copy.deepcopy(desired.ip_filter_rules)
     if desired.linked_hubs is not None:
-        properties['iotHubs'] = [hub.body() for hub in desired.linked_hubs]
+        read = dict((_hub_host(entry), entry) for entry in current_hubs or [])
+        properties['iotHubs'] = [hub.body(read.get(hub.host_name.lower())) for hub in desired.linked_hubs]
 
 
 def create_body(desired):
@@ -409,7 +418,7 @@ def update_body(raw, desired):
         hub.pop('name', None)
     if desired.capacity is not None:
         body.setdefault('sku', {})['capacity'] = desired.capacity
-    _apply_mutable(properties, desired)
+    _apply_mutable(properties, desired, _properties(raw).get('iotHubs'))
     body['tags'] = desired_tags(raw.get('tags') or {}, desired)
     return body
 
@@ -556,9 +565,10 @@ def _update(api, desired, current, check_mode, diff):
         secret_changed = linked_hub_changes(_properties(current).get('iotHubs') or [], desired.linked_hubs)[1]
         marks = dict((h.lower(), SECRET_CHANGED_MARK) for h in secret_changed)
     before = _diff_view(current, desired.resource_group)
-    after = _diff_view(dict(body, name=current.get('name')), desired.resource_group, marks)
+    # The body lacks the read-only fields (id, idScope, host names): the after view takes them from the reading.
     predicted = dict(current, sku=body.get('sku'), tags=body['tags'],
                      properties=dict(_properties(current), **_properties(body)))
+    after = _diff_view(predicted, desired.resource_group, marks)
     if not check_mode:
         if changes == ['tags'] and not repair:
             predicted = api.update_tags(desired.resource_group, desired.name, body['tags'], desired.wait) or predicted

@@ -276,6 +276,32 @@ class FakeApi:
         return copy.deepcopy(self.current)
 
 
+def test_update_body_keeps_the_hub_settings_the_task_leaves_out():
+    hubs = [dict(connectionString=HUB.replace(KEY, '****'), location='westeurope', name='hub1.azure-devices.net',
+                 allocationWeight=3, applyAllocationPolicy=True)]
+    task = desired(capacity=5, linked_hubs=[dict(connection_string=HUB, location='westeurope'),
+                                            dict(connection_string=HUB.replace('hub1', 'hub2'), location='westeurope')])
+    body = instance.update_body(reading(iotHubs=hubs), task)
+    assert body['properties']['iotHubs'] == [
+        dict(connectionString=HUB, location='westeurope', allocationWeight=3, applyAllocationPolicy=True),
+        dict(connectionString=HUB.replace('hub1', 'hub2'), location='westeurope')]
+    # A value the task gives still wins.
+    task = desired(linked_hubs=[dict(connection_string=HUB, location='westeurope', allocation_weight=7,
+                                     apply_allocation_policy=False)])
+    body = instance.update_body(reading(iotHubs=hubs), task)
+    assert body['properties']['iotHubs'] == [
+        dict(connectionString=HUB, location='westeurope', allocationWeight=7, applyAllocationPolicy=False)]
+
+
+def test_update_diff_after_keeps_the_read_only_values():
+    api = FakeApi(reading())
+    result = instance.ensure_instance(api, desired(tags=dict(env='prod')), diff=True)
+    before, after = result['diff']['before'], result['diff']['after']
+    for key in ('id', 'id_scope', 'device_provisioning_host_name', 'service_operations_host_name', 'name'):
+        assert after[key] is not None and after[key] == before[key]
+    assert dict(before, tags=after['tags']) == after
+
+
 def test_create_requires_location_before_any_write():
     api = FakeApi()
     with pytest.raises(InvalidInputError) as err:
