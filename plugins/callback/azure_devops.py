@@ -33,6 +33,9 @@ description:
     default output outside Azure Pipelines.
   - Values are escaped the way the Azure Pipelines agent decodes them (C(%), CR, LF, and in properties also C(;)
     and C(])), so a message cannot break out of its command or start another one.
+  - Inside Azure Pipelines, every other line of the output (play and task names, results, failure messages,
+    warnings) has C(##vso[) written as C(##vso() and C(##[) as C(##(). The agent acts on C(##vso[) anywhere in a
+    line, so text from a device or a task cannot set a variable, complete the step or fake an error.
   - Outside Azure Pipelines (no C(TF_BUILD) in the environment) the output is the default output, so the
     callback can stay configured everywhere.
 extends_documentation_fragment:
@@ -153,10 +156,14 @@ def escape_property(text):
     return escape_data(text).replace("]", "%5D").replace(";", "%3B")
 
 
+def neutralize(text):
+    """Text the agent must not act on: it looks for '##vso[' anywhere in a line, and '##[' formats a line."""
+    return str(text).replace("##vso[", "##vso(").replace("##[", "##(")
+
+
 def one_line(text):
     """A title for ##[group]/##[section]: those take the rest of the line verbatim."""
-    # The agent looks for '##vso[' anywhere in a line: a play name must not smuggle in a command.
-    return " ".join(str(text).split()).replace("##vso[", "##vso(")
+    return neutralize(" ".join(str(text).split()))
 
 
 def logging_command(command, message="", **properties):
@@ -273,6 +280,7 @@ class CallbackModule(DefaultCallback):
         self._exports = []
         self._secret_names = set()
         self._reported = set()
+        self._write = None
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
@@ -285,11 +293,23 @@ class CallbackModule(DefaultCallback):
                 "iotops.dps_tls.azure_devops: ignoring export_variables entries that are not NAME=path: %s"
                 % ", ".join(str(entry) for entry in invalid))
         self._secret_names = set(self.get_option("secret_variables") or [])
+        if self._active and self._write is None:
+            self._neutralize_output()
+
+    def _neutralize_output(self):
+        """Every line ansible prints goes through Display.display, in this process: wrap it there, so that only
+        this callback's own logging commands reach the agent as commands."""
+        self._write = self._display.display
+
+        def display(msg, *args, **kwargs):
+            return self._write(neutralize(msg), *args, **kwargs)
+
+        self._display.display = display
 
     # Writing logging commands ------------------------------------------------------------------------------
 
     def _emit(self, line):
-        self._display.display(line)
+        (self._write or self._display.display)(line)
 
     def _open_group(self, title):
         self._close_group()
@@ -304,7 +324,8 @@ class CallbackModule(DefaultCallback):
     def _issue(self, kind, message, task=None):
         path, line = source_location(task)
         self._issues[kind] += 1
-        self._emit(logging_command("task.logissue", truncate(message), type=kind, sourcepath=path, linenumber=line))
+        self._emit(logging_command("task.logissue", truncate(neutralize(message)), type=kind, sourcepath=path,
+                                   linenumber=line))
 
     def _set_variable(self, name, value, secret=False):
         self._emit(logging_command(

@@ -88,6 +88,15 @@ grep -q 'secret-final-failure-8' "$out/no_log.default.log" \
   || echo "note: ansible.builtin.default no longer prints no_log failure messages (rc=$rc)"
 echo "ok: no_log values stay hidden"
 
+# Commands hidden in play and task names, results, warnings and failure messages stay text: the only lines with
+# ##vso[ or ##[ are the callback's own, and the step still fails.
+run smuggle 2 TF_BUILD=True -- smuggle.yml
+expect_commands smuggle smuggle
+grep -c 'FROM_' "$out/smuggle.log" >/dev/null || { echo "FAIL: the smuggle run printed none of its text"; exit 1; }
+stray=$(grep -nE '##vso\[|##\[' "$out/smuggle.log" | grep -vE '^[0-9]+:##' || true)
+[ -z "$stray" ] || { echo "FAIL: commands inside lines of the output:"; echo "$stray"; exit 1; }
+echo "ok: smuggled commands stay text"
+
 # Outside Azure Pipelines, and when turned off, the output is the default callback's, byte for byte.
 for playbook in success warnings failure; do
   rc=0; ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ansible-playbook "$playbook.yml" >"$out/$playbook.default.log" 2>&1 || rc=$?
