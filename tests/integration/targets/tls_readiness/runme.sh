@@ -69,4 +69,30 @@ ansible-playbook "${inventory[@]}" "$collection/playbooks/audit_readiness.yml" -
   -e readiness_min_ratio=0.5 "$@"
 "$python" files/check_reports.py "$report/4" --devices 4 --ready 2 --failures sdks=device-002 pinning=device-002 \
   suites=device-004
+
+# One unreachable device: the reports are still written, it counts as not ready with the reason, the gate fails.
+cat > "$work/unreachable.yml" <<'EOF'
+unreachable_devices:
+  hosts:
+    device-005: {ansible_host: 127.0.0.2, ansible_port: 1, ansible_connection: ssh, ansible_ssh_common_args: -o ConnectTimeout=5}
+EOF
+inventory+=(-i "$work/unreachable.yml")
+excluded=(-e '{"readiness_exclude": ["device-002", "device-00[4]"]}')
+# readiness_exclude as a plain string (extra-vars) is one pattern, not a list of its characters.
+if ansible-playbook "${inventory[@]}" "$collection/playbooks/audit_readiness.yml" -e "readiness_report_dir=$report/5" \
+    -e 'readiness_exclude=device-00[24]' "$@" > "$work/gate5.log" 2>&1; then
+  cat "$work/gate5.log"; echo "the gate passed a fleet with an unreachable device" >&2; exit 1
+fi
+grep -q "Blocking devices: device-005 (.*Failed to connect to the host" "$work/gate5.log"
+"$python" files/check_reports.py "$report/5" --devices 5 --ready 2 --excluded device-002 device-004 --skipped 3 \
+  --failures audit=device-005 --not-audited device-005
+# The gate, not any_errors_fatal, keeps site.yml from provisioning DPS.
+if ansible-playbook "${inventory[@]}" "$collection/playbooks/site.yml" -e "readiness_report_dir=$report/6" \
+    "${excluded[@]}" -e dps_name=never-created -e dps_resource_group=none -e dps_location=westeurope "$@" \
+    > "$work/site.log" 2>&1; then
+  cat "$work/site.log"; echo "site.yml passed a fleet with an unreachable device" >&2; exit 1
+fi
+grep -q "Blocking devices: device-005 (" "$work/site.log"
+if grep -q "PLAY \[Provision" "$work/site.log"; then cat "$work/site.log"; echo "site.yml provisioned past a failed gate" >&2; exit 1; fi
+test -s "$report/6/readiness.json"
 rm -rf "$work"
