@@ -36,13 +36,27 @@ def device_record(name, result):
             "blockers": list(facts.get("blockers", []))}
 
 
+def exclude_patterns(exclude):
+    """The device names or patterns to exclude as a list. A single string is one pattern: extra-vars
+    (-e readiness_exclude=lab-*) bypass the role's argument spec, and list() would split it into characters."""
+    if exclude is None:
+        return []
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    patterns = list(exclude)
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            raise TypeError("readiness_exclude must be a device name or pattern, or a list of them; got %r" % (pattern,))
+    return [pattern for pattern in patterns if pattern]
+
+
 def _excluded(name, patterns):
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def summarize(devices, min_ratio=1.0, exclude=()):
     """Counts, blockers by kind, devices per blocker, and whether the gate passes."""
-    exclude = list(exclude or [])
+    exclude = exclude_patterns(exclude)
     counted = [d for d in devices if not _excluded(d["name"], exclude)]
     excluded = [d["name"] for d in devices if _excluded(d["name"], exclude)]
     ready = [d["name"] for d in counted if d["ready"]]
@@ -74,7 +88,7 @@ def summarize(devices, min_ratio=1.0, exclude=()):
 def junit(devices, exclude=()):
     """JUnit XML: a test suite per device, a test case per check; a failed check carries its blocker, an
     excluded device's failures are skipped (the gate was told to ignore them)."""
-    exclude = list(exclude or [])
+    exclude = exclude_patterns(exclude)
     suites = ElementTree.Element("testsuites", name="DPS TLS readiness")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for device in devices:

@@ -87,6 +87,24 @@ def test_exclusions_and_ratio():
     assert not report.build_report({}, min_ratio=0.0)["summary"]["passed"]
 
 
+def test_exclude_as_a_single_string_is_one_pattern():
+    # extra-vars such as -e readiness_exclude=dev-b arrive as a string, not a list of characters
+    summary = report.build_report(FLEET, exclude="dev-b")["summary"]
+    assert summary["excluded"] == ["dev-b"] and summary["counted"] == 4
+    # a pattern made of characters that also match other names must not exclude them one by one
+    summary = report.build_report(FLEET, exclude="dev-[de]")["summary"]
+    assert summary["excluded"] == ["dev-d", "dev-e"]
+    assert report.build_report(FLEET, exclude="dev-[b-e]")["summary"]["passed"]
+    xml = report.build_report(FLEET, exclude="dev-c")["junit"]
+    assert xml.count("<skipped ") == 1
+    assert report.build_report(FLEET, exclude="")["summary"]["excluded"] == []
+
+
+def test_exclude_of_other_types_is_refused():
+    with pytest.raises(TypeError, match="readiness_exclude"):
+        report.build_report(FLEET, exclude=[1])
+
+
 def test_bad_ratio():
     with pytest.raises(ValueError):
         report.build_report(FLEET, min_ratio=1.5)
