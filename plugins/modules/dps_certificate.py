@@ -64,6 +64,9 @@ options:
     description:
       - The second step of the two-step flow - a PEM certificate whose subject CN is the RV(verification_code) of the
         previous run, signed by the CA's key. Ignored when the certificate is already verified.
+      - The certificate must already be uploaded by that previous run; when it is not on the instance yet (or the
+        task would replace it), the task fails before any write and says to run without O(verification_certificate)
+        first.
     type: str
   state:
     description: V(present) uploads (and verifies); V(absent) deletes the certificate.

@@ -394,8 +394,11 @@ def plan(desired, current):
     return steps
 
 
-def _apply(api, desired, current, steps):
-    """Run the steps with the etag of each previous answer; returns the last reading (a view)."""
+def _apply(api, desired, current, steps, wrote):
+    """Run the steps with the etag of each previous answer; returns the last reading (a view).
+
+    wrote gets one entry per write the service accepted, so that a later failure can say something changed.
+    """
     view = current
     code = None
     for step in steps:
@@ -405,8 +408,10 @@ def _apply(api, desired, current, steps):
             return None
         if step == 'upload':
             view = certificate_view(api.upload(desired.name, desired.upload_body(), etag))
+            wrote.append(step)
         elif step in ('prove', 'code'):
             answer = certificate_view(api.generate_code(desired.name, etag))
+            wrote.append(step)
             code = answer.get('verification_code')
             if not code:
                 raise DpsTlsError('DPS did not return a verification code for certificate %s' % desired.name)
@@ -435,8 +440,33 @@ def _predicted(desired, current, steps):
     return view
 
 
+def refuse_verify_without_code(desired, current):
+    """A verification certificate proves a code DPS issued for the certificate as uploaded now; an upload voids it."""
+    if current is None:
+        why = 'is not uploaded to DPS instance %s yet' % desired.dps_name
+    else:
+        why = 'on DPS instance %s holds another certificate that this task would replace' % desired.dps_name
+    raise InvalidInputError(
+        'verification_certificate',
+        'certificate %s %s, so DPS has no verification code it could prove. Run the task without '
+        'verification_certificate first: it uploads the certificate and returns the verification code; then issue '
+        'the verification certificate with that code as its subject CN and run again with it. Nothing was changed.' % (
+            desired.name, why))
+
+
 def ensure_certificate(api, desired, check_mode=False, diff=False):
     """read -> plan -> (check mode stops) -> apply; on a 412, read again and retry once."""
+    wrote = []
+    try:
+        return _ensure_certificate(api, desired, check_mode, diff, wrote)
+    except DpsTlsError as exc:
+        if wrote:
+            # A write went through before the failure: the task did change the certificate.
+            exc.details['changed'] = True
+        raise
+
+
+def _ensure_certificate(api, desired, check_mode, diff, wrote):
     for attempt in (1, 2):
         current = api.get(desired.name)
         current = certificate_view(current) if current is not None else None
@@ -445,11 +475,13 @@ def ensure_certificate(api, desired, check_mode=False, diff=False):
             raise DpsTlsError('DPS instance %s does not exist in resource group %s' % (
                 desired.dps_name, desired.resource_group), error_kind='not_found')
         steps = plan(desired, current)
+        if 'upload' in steps and 'verify' in steps:
+            refuse_verify_without_code(desired, current)
         if check_mode or not steps:
             after = _predicted(desired, current, steps) if steps else current
             break
         try:
-            after = _apply(api, desired, current, steps)
+            after = _apply(api, desired, current, steps, wrote)
             break
         except EtagConflict as exc:
             if attempt == 2:

@@ -354,3 +354,39 @@ def test_two_step_returns_the_code():
     result = certificate.ensure_certificate(FakeApi(want), want)
     assert result['verification_code'] == 'C0DE'
     assert not result['certificate']['is_verified']
+
+
+@pytest.mark.parametrize('stored', [None, 'another'], ids=['not-uploaded', 'replaced'])
+def test_verification_certificate_without_a_pending_code_is_refused_before_any_write(stored):
+    signed = proof.verification_certificate(CA, CA_KEY, 'ABC123')
+    want = desired(verified=True, verification_certificate=signed)
+    for check_mode in (True, False):
+        api = FakeApi(want)
+        if stored:
+            api.stored = service_view(desired(certificate=pem(make_ca(cn='Other CA')[0])))
+        with pytest.raises(InvalidInputError) as caught:
+            certificate.ensure_certificate(api, want, check_mode=check_mode)
+        assert caught.value.option == 'verification_certificate'
+        assert 'without verification_certificate first' in caught.value.message
+        assert 'upload' not in api.calls and 'verify' not in api.calls
+
+
+def test_a_failure_after_a_write_reports_changed():
+    want = desired(verified=True, private_key=key_pem(CA_KEY))
+    api = FakeApi(want)
+
+    def broken_code(name, etag):
+        raise DpsTlsError('generating a verification code for certificate fleet-ca failed: HTTP 500')
+    api.generate_code = broken_code
+    with pytest.raises(DpsTlsError) as caught:
+        certificate.ensure_certificate(api, want)
+    assert caught.value.details.get('changed') is True
+    # Nothing written before the failure: no changed flag.
+    api = FakeApi(want)
+
+    def broken_upload(name, body, etag=None):
+        raise DpsTlsError('uploading certificate fleet-ca failed: HTTP 500')
+    api.upload = broken_upload
+    with pytest.raises(DpsTlsError) as caught:
+        certificate.ensure_certificate(api, want)
+    assert 'changed' not in caught.value.details
