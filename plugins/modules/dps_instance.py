@@ -73,7 +73,9 @@ options:
         required: true
         choices: [Accept, Reject]
       ip_mask:
-        description: An IPv4 address or CIDR range, for example C(192.168.100.0/22).
+        description:
+          - An IPv4 address or CIDR range, for example C(192.168.100.0/22). Checked before any request; DPS IP filter
+            rules take IPv4 only.
         type: str
         required: true
       target:
@@ -123,7 +125,10 @@ options:
     type: bool
     default: true
   state:
-    description: Whether the instance should exist. V(absent) deletes it and waits until it is gone.
+    description:
+      - Whether the instance should exist. V(absent) deletes it and waits until it is gone.
+      - An instance already being deleted (an earlier run with O(wait=false)) is not deleted again; the task
+        reports no change and, with O(wait=true), waits until it is gone.
     type: str
     default: present
     choices: [present, absent]

@@ -10,6 +10,7 @@ user sees (results, diffs) uses snake_case names and never carries a connection 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
@@ -152,6 +153,18 @@ def _validate_linked_hubs(entries):
     return hubs
 
 
+def _validate_ip_mask(option, value):
+    """DPS IP filter rules take one IPv4 address or an IPv4 range in CIDR notation (192.168.100.0/22)."""
+    text = str(value).strip()
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise InvalidInputError(option, 'must be an IPv4 address or CIDR range such as 192.168.100.0/22, got %r' % (
+            text,))
+    if network.version != 4:
+        raise InvalidInputError(option, 'DPS IP filter rules take IPv4 addresses and ranges only, got %r' % (text,))
+
+
 def _validate_ip_filter_rules(entries):
     rules = []
     for index, entry in enumerate(entries):
@@ -161,6 +174,7 @@ def _validate_ip_filter_rules(entries):
                 raise InvalidInputError('%s.%s' % (option, key), 'required')
         if entry['action'] not in IP_FILTER_ACTIONS:
             raise InvalidInputError(option + '.action', 'must be Accept or Reject, got %r' % entry['action'])
+        _validate_ip_mask(option + '.ip_mask', entry['ip_mask'])
         target = entry.get('target') or 'all'
         if target not in IP_FILTER_TARGETS:
             raise InvalidInputError(option + '.target', 'must be one of %s, got %r' % (
@@ -524,8 +538,17 @@ def _result(changed, dps, diff, before, after):
     return result
 
 
+def is_deleting(raw):
+    props = _properties(raw)
+    return 'Deleting' in (props.get('provisioningState'), props.get('state'))
+
+
 def _ensure_absent(api, desired, current, check_mode, diff):
     if current is None:
+        return _result(False, {}, diff, {}, {})
+    if is_deleting(current):
+        # An earlier delete is still running (wait: false): the instance is on its way to absent. A second DELETE
+        # would only collide with it (409), and this run asks for nothing new.
         return _result(False, {}, diff, {}, {})
     before = _diff_view(current, desired.resource_group)
     if not check_mode:

@@ -116,6 +116,27 @@ def test_ip_filter_rules_normalized_with_default_target():
     assert d.ip_filter_rules == [dict(filterName='office', action='Accept', ipMask='10.0.0.0/8', target='all')]
 
 
+@pytest.mark.parametrize('mask', ['192.168.0.0/24', '10.0.0.1', '0.0.0.0/0', '192.168.100.1/22'])
+def test_ip_mask_accepts_ipv4_addresses_and_ranges(mask):
+    rules = desired(ip_filter_rules=[dict(filter_name='office', action='Accept', ip_mask=mask)]).ip_filter_rules
+    assert rules[0]['ipMask'] == mask
+
+
+@pytest.mark.parametrize('mask, words', [
+    ('not-an-ip', 'must be an IPv4 address or CIDR range'),
+    ('192.168.0.0/33', 'must be an IPv4 address or CIDR range'),
+    ('300.1.1.1', 'must be an IPv4 address or CIDR range'),
+    ('2001:db8::/32', 'IPv4 addresses and ranges only'),
+])
+def test_ip_mask_is_checked_before_any_request(mask, words):
+    rules = [dict(filter_name='office', action='Accept', ip_mask='10.0.0.0/8'),
+             dict(filter_name='lab', action='Reject', ip_mask=mask)]
+    with pytest.raises(InvalidInputError) as err:
+        desired(ip_filter_rules=rules)
+    assert err.value.option == 'ip_filter_rules[1].ip_mask'
+    assert words in err.value.message
+
+
 def test_tags_become_strings():
     assert desired(tags=dict(n=1, b=True)).tags == dict(n='1', b='True')
 
@@ -403,3 +424,17 @@ def test_a_running_operation_is_waited_for_before_comparing():
     api = FakeApi(busy)
     instance.ensure_instance(api, desired(capacity=2, wait=False))
     assert api.calls == ['get']
+
+
+def test_absent_while_a_delete_runs_sends_no_second_delete():
+    deleting = reading(state='Deleting', provisioningState='Deleting')
+    for check_mode in (True, False):
+        api = FakeApi(deleting)
+        result = instance.ensure_instance(api, desired(state='absent', wait=False), check_mode=check_mode, diff=True)
+        assert result['changed'] is False and api.calls == ['get']
+        assert result['diff'] == dict(before={}, after={})
+    # With wait: true the run waits for the delete to finish, then finds nothing to do.
+    api = FakeApi(deleting)
+    api.wait_until_settled = lambda resource_group, name: api.calls.append('wait')
+    result = instance.ensure_instance(api, desired(state='absent'))
+    assert result['changed'] is False and api.calls == ['get', 'wait']
