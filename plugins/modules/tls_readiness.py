@@ -15,7 +15,8 @@ description:
   - "B(TLS stack): the TLS library and its version, whether it can do TLS 1.2, and which of the 12 suites DPS accepts
     it offers. OpenSSL-based apps get their defaults from the system OpenSSL configuration under O(root)
     (C(system_default) section: C(CipherString), C(MinProtocol), C(MaxProtocol)), so that file decides what the
-    device offers when an app does not choose; RV(ansible_facts.dps_tls_readiness.offerable_suites) also says which
+    device offers when an app does not choose. Its C(.include) directives are followed (RHEL and Fedora crypto
+    policies are included that way), absolute paths and links staying inside O(root); RV(ansible_facts.dps_tls_readiness.offerable_suites) also says which
     suites the library could offer if the app asked."
   - "B(Roots): whether each builtin root is in the system trust bundle, by SHA-256 fingerprint, found the way
     M(iotops.dps_tls.ca_trust) finds it."

@@ -4,13 +4,17 @@
 
 OpenSSL-based device apps get their defaults from the system OpenSSL configuration (the ``system_default``
 section: CipherString, MinProtocol, MaxProtocol), so that file under ``root`` is what decides what an app
-offers when it does not choose for itself. The library itself is this host's OpenSSL, as Python links it.
+offers when it does not choose for itself. Its ``.include`` directives are followed as OpenSSL does (RHEL and
+Fedora keep the crypto policy's settings in an included file). The library itself is this host's OpenSSL, as
+Python links it.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
+import re
 import ssl
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
@@ -26,6 +30,103 @@ PROTOCOL_ORDER = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 OTHER_LIBRARIES = ("libmbedtls.so*", "libwolfssl.so*", "libbearssl.so*", "libgnutls.so*")
 LIBRARY_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/lib/*-linux-gnu*", "/lib/*-linux-gnu*",
                 "/usr/local/lib")
+# config(5): ".include [=] pathname" and ".pragma [=] name:value"
+INCLUDE = re.compile(r"^\.include(?:\s*=\s*|\s+)(?P<path>\S.*)$")
+PRAGMA = re.compile(r"^\.pragma(?:\s*=\s*|\s+)(?P<name>[^:\s]+)\s*:\s*(?P<value>.*)$")
+INCLUDE_SUFFIXES = (".cnf", ".conf")
+# OpenSSL has no limit; a deeper chain than this is a loop in all but name.
+MAX_INCLUDE_DEPTH = 8
+MAX_SYMLINKS = 40
+
+
+def resolve_in_root(root, path):
+    """path inside root with its symlinks followed inside root too: an image's absolute links (RHEL's
+    /etc/crypto-policies/back-ends/*.config -> /usr/share/crypto-policies/...) point into the image, not this host."""
+    if root == "/":
+        return path
+    parts = [p for p in path.split("/") if p]
+    resolved = []
+    hops = MAX_SYMLINKS
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            resolved = resolved[:-1]
+            continue
+        candidate = os.path.join(root, *(resolved + [part]))
+        if not os.path.islink(candidate):
+            resolved.append(part)
+            continue
+        hops -= 1
+        if hops < 0:
+            raise OSError(errno.ELOOP, "too many levels of symbolic links", path)
+        target = os.readlink(candidate)
+        if target.startswith("/"):
+            resolved = []
+        parts = [p for p in target.split("/") if p] + parts
+    return os.path.join(root, *resolved)
+
+
+def _include_path(include, pragmas, root):
+    """Where an .include points, as the device sees it, or None when OpenSSL would not follow it."""
+    include = include.strip().strip("\"'")
+    if not include.startswith("/"):
+        if pragmas.get("abspath"):
+            return None
+        # OpenSSL prepends the includedir pragma, else $OPENSSL_CONF_INCLUDE (known only for this machine), else
+        # the app's working directory, unknown here: "/" is where services run.
+        base = pragmas.get("includedir") or (os.environ.get("OPENSSL_CONF_INCLUDE") if root == "/" else None) or "/"
+        include = os.path.join(base, include)
+    return os.path.normpath(include)
+
+
+def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
+    """The text of the config at path (as the device sees it) with its .include directives expanded in place,
+    as OpenSSL reads it: a file, or a directory's *.cnf and *.conf files (not its subdirectories, and no
+    directory from a file found in a directory). A missing include is skipped, as OpenSSL does; a loop or a
+    chain deeper than MAX_INCLUDE_DEPTH stops there. Raises OSError when path itself cannot be read."""
+    pragmas = {} if pragmas is None else pragmas
+    real = os.path.realpath(resolve_in_root(root, path))
+    with open(real) as handle:
+        text = handle.read()
+    chain = chain + (real,)
+    lines = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        pragma = PRAGMA.match(line)
+        if pragma:
+            value = pragma.group("value").strip()
+            if pragma.group("name") == "includedir":
+                pragmas["includedir"] = value
+            elif pragma.group("name") == "abspath":
+                pragmas["abspath"] = value.lower() in ("true", "on")
+            continue
+        include = INCLUDE.match(line)
+        if not include:
+            lines.append(raw)
+            continue
+        target = _include_path(include.group("path"), pragmas, root)
+        if target is None or len(chain) > MAX_INCLUDE_DEPTH:
+            continue
+        host_path = resolve_in_root(root, target)
+        if os.path.isdir(host_path):
+            if from_dir:
+                continue
+            names = sorted(n for n in os.listdir(host_path) if n.endswith(INCLUDE_SUFFIXES))
+            files = [os.path.join(target, n) for n in names if not os.path.isdir(os.path.join(host_path, n))]
+            included_from_dir = True
+        else:
+            files = [target]
+            included_from_dir = from_dir
+        for name in files:
+            if os.path.realpath(resolve_in_root(root, name)) in chain:
+                continue
+            try:
+                lines.append(read_openssl_config(root, name, pragmas, chain, included_from_dir))
+            except (IOError, OSError):
+                continue
+    return "\n".join(lines)
 
 
 def parse_openssl_config(text):
@@ -34,7 +135,7 @@ def parse_openssl_config(text):
     current = sections["default"]
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("."):  # .include and .pragma: not followed
+        if not line or line.startswith("."):  # .include and .pragma: read_openssl_config expands them
             continue
         if line.startswith("[") and line.endswith("]"):
             current = sections.setdefault(line[1:-1].strip(), {})
@@ -57,18 +158,22 @@ def find_openssl_config(root, path=None):
                                       else []) + list(OPENSSL_CONFIGS)
     for candidate in candidates:
         try:
-            with open(in_root(root, candidate)) as handle:
-                return candidate, system_default(parse_openssl_config(handle.read()))
+            return candidate, system_default(parse_openssl_config(read_openssl_config(root, candidate)))
         except (IOError, OSError):
             if path:
                 raise InvalidInputError("openssl_config", "cannot read %s under %s" % (path, root))
     return None, {}
 
 
+def _setting(settings, name):
+    """A protocol setting, also in the TLS.-prefixed form RHEL's crypto policies write (TLS.MinProtocol)."""
+    return settings.get(name) or settings.get("TLS." + name)
+
+
 def _protocol_range(settings):
     """(lowest, highest) protocol the config allows, by PROTOCOL_ORDER index."""
-    low = settings.get("MinProtocol", "TLSv1")
-    high = settings.get("MaxProtocol", "TLSv1.3")
+    low = _setting(settings, "MinProtocol") or "TLSv1"
+    high = _setting(settings, "MaxProtocol") or "TLSv1.3"
     index = {name.lower(): i for i, name in enumerate(PROTOCOL_ORDER)}
     return index.get(low.lower(), 0), index.get(high.lower(), len(PROTOCOL_ORDER) - 1)
 
@@ -120,8 +225,8 @@ def audit_stack(root="/", openssl_config=None, policy="dps"):
             "openssl_config": config_path,
             "cipher_string": cipher_string,
             "cipher_string_valid": default is not None,
-            "min_protocol": settings.get("MinProtocol"),
-            "max_protocol": settings.get("MaxProtocol"),
+            "min_protocol": _setting(settings, "MinProtocol"),
+            "max_protocol": _setting(settings, "MaxProtocol"),
             "other_libraries": other_libraries(root),
         },
         "tls12_capable": tls12_capable,

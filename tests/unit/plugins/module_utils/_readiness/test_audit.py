@@ -61,3 +61,20 @@ def test_unresolvable_endpoint_is_a_blocker(tmp_path):
     facts = audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS), endpoint="name.invalid", timeout=2)
     assert not facts["handshake"]["ok"]
     assert [b["check"] for b in facts["blockers"]] == ["handshake"]
+
+
+def test_a_red_hat_crypto_policy_without_dps_suites_blocks(tmp_path):
+    root = image(tmp_path, BUILTIN_ROOTS)
+    pki = tmp_path / "etc" / "pki" / "tls"
+    pki.mkdir(parents=True)
+    (pki / "openssl.cnf").write_text("openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_module\n"
+                                     "[ssl_module]\nsystem_default = crypto_policy\n[crypto_policy]\n"
+                                     ".include = /etc/crypto-policies/back-ends/opensslcnf.config\n")
+    back_ends = tmp_path / "etc" / "crypto-policies" / "back-ends"
+    back_ends.mkdir(parents=True)
+    (back_ends / "opensslcnf.config").write_text("CipherString = ECDHE-ECDSA-AES256-GCM-SHA384\n"
+                                                 "TLS.MinProtocol = TLSv1.2\n")
+    facts = audit.audit_device(root=root, openssl_config="/etc/pki/tls/openssl.cnf")
+    assert not facts["ready"]
+    assert [b["check"] for b in facts["blockers"]] == ["suites"]
+    assert "ECDHE-ECDSA-AES256-GCM-SHA384" in facts["blockers"][0]["message"]

@@ -95,3 +95,110 @@ def test_other_tls_libraries_are_named(tmp_path):
     (libs / "libmbedtls.so.14").write_text("")
     assert stack.other_libraries(str(tmp_path)) == ["libmbedtls"]
     assert os.path.isdir(str(libs))
+
+
+RHEL_OPENSSL_CNF = """\
+openssl_conf = openssl_init
+
+[openssl_init]
+providers = provider_sect
+ssl_conf = ssl_module
+
+[provider_sect]
+default = default_sect
+
+[default_sect]
+activate = 1
+
+[ssl_module]
+system_default = crypto_policy
+
+[crypto_policy]
+.include = /etc/crypto-policies/back-ends/opensslcnf.config
+"""
+# What a crypto policy that offers no DPS suite writes (the layout of RHEL 9's back-ends).
+NO_DPS_POLICY = """\
+CipherString = @SECLEVEL=2:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305
+Ciphersuites = TLS_AES_256_GCM_SHA384
+TLS.MinProtocol = TLSv1.2
+TLS.MaxProtocol = TLSv1.3
+"""
+
+
+def write(root, path, text):
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+def rhel_device(tmp_path, policy=NO_DPS_POLICY):
+    """A RHEL-like image: openssl.cnf includes the back-end, an absolute symlink into /usr/share (inside the image)."""
+    write(tmp_path, "/etc/pki/tls/openssl.cnf", RHEL_OPENSSL_CNF)
+    write(tmp_path, "/usr/share/crypto-policies/DEFAULT/opensslcnf.txt", policy)
+    back_ends = tmp_path / "etc" / "crypto-policies" / "back-ends"
+    back_ends.mkdir(parents=True)
+    (back_ends / "opensslcnf.config").symlink_to("/usr/share/crypto-policies/DEFAULT/opensslcnf.txt")
+    return str(tmp_path)
+
+
+def test_a_red_hat_crypto_policy_is_followed_through_include(tmp_path):
+    facts = stack.audit_stack(rhel_device(tmp_path))
+    assert facts["tls_stack"]["openssl_config"] == "/etc/pki/tls/openssl.cnf"
+    assert facts["tls_stack"]["cipher_string"].startswith("@SECLEVEL=2:ECDHE-ECDSA-AES256-GCM-SHA384")
+    assert facts["tls_stack"]["min_protocol"] == "TLSv1.2"
+    assert facts["tls12_capable"]
+    assert facts["default_suites"] == []
+    assert not facts["recommended_suite_available"]
+
+
+def test_a_crypto_policy_that_allows_only_tls13(tmp_path):
+    facts = stack.audit_stack(rhel_device(tmp_path, policy="TLS.MinProtocol = TLSv1.3\n"))
+    assert not facts["tls12_capable"]
+    assert facts["default_suites"] == []
+
+
+def test_include_forms_relative_paths_and_directories(tmp_path):
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.pragma includedir:/etc/ssl\n"
+                                            ".include conf.d   # a directory, relative to includedir\n"
+                                            "[sys]\nCipherString = DEFAULT\n.include=/etc/ssl/last.cnf\n")
+    write(tmp_path, "/etc/ssl/conf.d/10-init.cnf", "[init]\nssl_conf = ssl_sect\n")
+    write(tmp_path, "/etc/ssl/conf.d/20-ssl.conf", "[ssl_sect]\nsystem_default = sys\n.include /etc/ssl/sub\n")
+    write(tmp_path, "/etc/ssl/conf.d/30-ignored.txt", "[sys]\nMinProtocol = TLSv1.3\n")
+    write(tmp_path, "/etc/ssl/conf.d/nested/x.cnf", "[sys]\nMinProtocol = TLSv1.3\n")
+    # a directory named from a file found in a directory is not followed either
+    write(tmp_path, "/etc/ssl/sub/y.cnf", "[sys]\nMinProtocol = TLSv1.3\n")
+    write(tmp_path, "/etc/ssl/last.cnf", "MaxProtocol = TLSv1.2\n.include /etc/ssl/missing.cnf\n")
+    path, settings = stack.find_openssl_config(str(tmp_path))
+    assert path == "/etc/ssl/openssl.cnf"
+    assert settings == {"CipherString": "DEFAULT", "MaxProtocol": "TLSv1.2"}
+
+
+def test_abspath_pragma_refuses_relative_includes(tmp_path):
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.pragma = abspath:true\n.include rel.cnf\n")
+    write(tmp_path, "/rel.cnf", "[init]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCipherString = X\n")
+    assert stack.find_openssl_config(str(tmp_path))[1] == {}
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.include rel.cnf\n")
+    assert stack.find_openssl_config(str(tmp_path))[1] == {"CipherString": "X"}
+
+
+def test_include_loops_and_deep_chains_end(tmp_path):
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.include /etc/ssl/a.cnf\n"
+                                            "[init]\nssl_conf = s\n[s]\nsystem_default = d\n")
+    write(tmp_path, "/etc/ssl/a.cnf", "[d]\nCipherString = A\n.include /etc/ssl/b.cnf\n")
+    write(tmp_path, "/etc/ssl/b.cnf", ".include /etc/ssl/a.cnf\n.include /etc/ssl/openssl.cnf\n[d]\nMinProtocol = TLSv1.2\n")
+    assert stack.find_openssl_config(str(tmp_path))[1] == {"CipherString": "A", "MinProtocol": "TLSv1.2"}
+    for n in range(20):
+        write(tmp_path, "/etc/ssl/chain/%d.cnf" % n, "[d]\nCipherString = C%d\n.include /etc/ssl/chain/%d.cnf\n" % (n, n + 1))
+    write(tmp_path, "/etc/ssl/a.cnf", ".include /etc/ssl/chain/0.cnf\n")
+    settings = stack.find_openssl_config(str(tmp_path))[1]
+    assert settings["CipherString"] == "C%d" % (stack.MAX_INCLUDE_DEPTH - 2)
+
+
+def test_symlinks_stay_inside_the_root(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "loop").symlink_to("/etc/loop")
+    with pytest.raises(OSError):
+        open(stack.resolve_in_root(str(tmp_path), "/etc/loop"))
+    (tmp_path / "etc" / "up").symlink_to("../../../../etc")
+    assert stack.resolve_in_root(str(tmp_path), "/etc/up/x") == os.path.join(str(tmp_path), "etc", "x")
