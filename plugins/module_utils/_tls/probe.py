@@ -214,13 +214,14 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     chain = _chain_facts(first, plain, verified, named, ca_file, sni)
 
     accepted_protocols = [p["name"] for p in protocols if p["accepted"]]
-    findings = verdict.judge_protocols(rules, accepted_protocols)
+    unanswered = [p["name"] for p in protocols if p["outcome"] in verdict.NO_ANSWER]
+    findings = verdict.judge_protocols(rules, accepted_protocols, unanswered)
     findings += verdict.judge_suites(rules, cipher_suites)
     findings += verdict.judge_groups(groups)
     suites_prove_rsa = any(s.authentication == "RSA" for s in accepted_policy)
     findings += verdict.judge_certificates(rules, chain["certificate_chain"], chain, expected, now, suites_prove_rsa)
     findings += _client_certificate_findings(client_cert, [first, plain])
-    findings += _coverage_findings(protocols, cipher_suites, groups)
+    findings += _coverage_findings(protocols, cipher_suites, groups, chain["unanswered"])
 
     negotiated_names = _suite_names(first.suite_code)
     return {
@@ -295,12 +296,15 @@ def _chain_facts(first, plain, verified, named, ca_file, sni):
     if root_sha256:
         root_name = builtin_root_name(root_sha256) or certificate_chain[-1]["subject"] or root_sha256
     error = None
+    # a verifying handshake that got no answer proves nothing about the chain: probe_incomplete reports it
+    unanswered = None if chain_ok or verified.outcome not in verdict.NO_ANSWER else verified.reason
     if not chain_ok:
         error = verified.verify_error or (None, "the verifying handshake did not complete: %s" % verified.reason)
     hostname_error = None
     if chain_ok and not _verified(named):
         hostname_error = (named.verify_error or (None, named.reason))[1]
-    return {"certificate_chain": certificate_chain, "error": error, "trust_store": ca_file or "the system trust store",
+    return {"certificate_chain": certificate_chain, "error": error, "unanswered": unanswered,
+            "trust_store": ca_file or "the system trust store",
             "root_sha256": root_sha256, "root_name": root_name, "hostname_error": hostname_error,
             "checked_name": sni}
 
@@ -335,7 +339,7 @@ def _client_certificate_findings(client_cert, results):
     return []
 
 
-def _coverage_findings(protocols, cipher_suites, groups):
+def _coverage_findings(protocols, cipher_suites, groups, chain_unanswered=None):
     findings = []
     untested = [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
     untested += [s["iana_name"] for s in cipher_suites
@@ -346,6 +350,8 @@ def _coverage_findings(protocols, cipher_suites, groups):
                                         "tested with it" % ", ".join(untested)))
     incomplete = ["%s (%s)" % (item["name"] if "name" in item else item["iana_name"], item["reason"])
                   for item in protocols + cipher_suites + groups if item["outcome"] in (TIMEOUT, CONNECT_FAILED)]
+    if chain_unanswered is not None:
+        incomplete.append("the chain's verification (%s)" % chain_unanswered)
     if incomplete:
         findings.append(verdict.finding("probe_incomplete", "these handshakes got no answer: %s"
                                         % ", ".join(incomplete)))

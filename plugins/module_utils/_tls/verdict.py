@@ -9,8 +9,13 @@ An endpoint is compliant when no finding has severity error.
 from __future__ import annotations
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import days_left
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import CONNECT_FAILED, NOT_OFFERED, TIMEOUT
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     LEGACY, NOT_IN_POLICY, RECOMMENDED)
+
+# Handshakes that got no answer, or were never sent: they prove nothing either way, so no finding says the server
+# refused them (probe_incomplete and not_tested say what is missing instead).
+NO_ANSWER = (TIMEOUT, CONNECT_FAILED, NOT_OFFERED)
 
 ERROR = "error"
 WARNING = "warning"
@@ -54,7 +59,12 @@ def _names(items):
     return ", ".join(items)
 
 
-def judge_protocols(policy, accepted_protocols):
+def _refused(item):
+    return not item["accepted"] and item.get("outcome") not in NO_ANSWER
+
+
+def judge_protocols(policy, accepted_protocols, unanswered=()):
+    """unanswered: the protocols whose handshake got no answer or was never sent."""
     findings = []
     for protocol in accepted_protocols:
         if protocol in policy.allowed_protocols:
@@ -67,7 +77,7 @@ def judge_protocols(policy, accepted_protocols):
         else:
             findings.append(finding("protocol_not_allowed", "%s is accepted; the %s policy allows only %s"
                                     % (protocol, policy.name, _names(policy.allowed_protocols))))
-    if "TLSv1.2" in policy.allowed_protocols and "TLSv1.2" not in accepted_protocols:
+    if "TLSv1.2" in policy.allowed_protocols and "TLSv1.2" not in accepted_protocols and "TLSv1.2" not in unanswered:
         findings.append(finding("tls12_not_accepted", "TLSv1.2, the only protocol DPS speaks, is not accepted"))
     return findings
 
@@ -80,9 +90,11 @@ def judge_suites(policy, cipher_suites):
         findings.append(finding("suite_not_in_policy", "suites outside the %s policy are accepted: %s"
                                 % (policy.name, _names(outside))))
     in_policy = [s for s in accepted if s["classification"] in (RECOMMENDED, LEGACY)]
+    policy_refused = all(_refused(s) for s in cipher_suites if s["classification"] in (RECOMMENDED, LEGACY))
     if not in_policy:
-        findings.append(finding("no_policy_suite_accepted", "none of the %d %s policy suites is accepted"
-                                % (len(policy.recommended_suites) + len(policy.legacy_suites), policy.name)))
+        if policy_refused:
+            findings.append(finding("no_policy_suite_accepted", "none of the %d %s policy suites is accepted"
+                                    % (len(policy.recommended_suites) + len(policy.legacy_suites), policy.name)))
     elif all(s["classification"] == LEGACY for s in in_policy):
         findings.append(finding("only_legacy_suites", "only legacy suites are accepted (%s); none of the "
                                 "recommended ECDHE-RSA GCM/SHA-2 suites" % _names(s["iana_name"] for s in in_policy)))
@@ -90,7 +102,7 @@ def judge_suites(policy, cipher_suites):
 
 
 def judge_groups(groups):
-    refused = ["%s (%s)" % (g["name"], g["common_name"]) for g in groups if not g["accepted"]]
+    refused = ["%s (%s)" % (g["name"], g["common_name"]) for g in groups if _refused(g)]
     if refused:
         return [finding("ecdhe_group_not_accepted", "ECDHE with %s is refused; devices offering only that group "
                         "cannot connect here although DPS accepts it" % _names(refused))]
@@ -121,6 +133,8 @@ def judge_certificates(policy, chain, chain_result, expected_roots, now, suites_
             findings.append(finding("certificate_expiring", "%s expires on %s (in %d days)"
                                     % (cert["subject"], cert["not_after"], int(left))))
     error = chain_result["error"]
+    if chain_result.get("unanswered") is not None:
+        return findings
     if error is not None:
         code, message = error
         if code in UNTRUSTED_ROOT_CODES:

@@ -31,4 +31,7 @@ done
 closed_port="$("$TLS_SERVERS_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 printf 'closed_port: %s\ntls_work: %s\n' "$closed_port" "$work" >> "$work/servers.yml"
 
+# A server that answers the first handshake and then goes away: every later handshake gets no answer.
+tls_server once -cert "$TLS_SERVERS_DIR/pki/leaf_rsa.crt" -key "$TLS_SERVERS_DIR/pki/leaf_rsa.key" -tls1_2 -naccept 1
+
 ansible-playbook -i "${INVENTORY_PATH:-localhost,}" -c local -e "@$work/servers.yml" "$@" probe.yml

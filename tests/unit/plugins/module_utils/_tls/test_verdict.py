@@ -43,6 +43,37 @@ def test_suites():
     assert found[0]["severity"] == "error" and "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" in found[0]["message"]
 
 
+def test_no_answer_is_no_proof():
+    # TLS 1.2 and every policy suite unanswered (the server stopped accepting connections): no refusal findings,
+    # probe_incomplete says what is missing
+    assert verdict.judge_protocols(DPS_POLICY, [], unanswered=["TLSv1.2"]) == []
+    for outcome in ("timeout", "connect_failed", "not_offered"):
+        unanswered = [dict(s, outcome=outcome) for s in suites([])]
+        assert verdict.judge_suites(DPS_POLICY, unanswered) == []
+    # one policy suite refused for real and the others unanswered: still no proof that none is accepted
+    mixed = [dict(s, outcome="timeout") for s in suites([])]
+    mixed[0]["outcome"] = "rejected"
+    assert verdict.judge_suites(DPS_POLICY, mixed) == []
+    mixed = [dict(s, outcome="rejected") for s in suites([])]
+    assert codes(verdict.judge_suites(DPS_POLICY, mixed)) == ["no_policy_suite_accepted"]
+    groups = [{"name": "secp256r1", "common_name": "P-256", "accepted": False, "outcome": "connect_failed"},
+              {"name": "secp384r1", "common_name": "P-384", "accepted": False, "outcome": "not_offered"}]
+    assert verdict.judge_groups(groups) == []
+    groups[1]["outcome"] = "rejected"
+    found = verdict.judge_groups(groups)
+    assert codes(found) == ["ecdhe_group_not_accepted"] and "P-384" in found[0]["message"]
+    assert "P-256" not in found[0]["message"]
+
+
+def test_unanswered_chain_is_no_proof():
+    # the verifying handshake got no answer: no verdict on the chain, the root pin or the name
+    result = dict(chain_result(error=(None, "the verifying handshake did not complete: refused"), root_sha256=None),
+                  unanswered="refused")
+    assert verdict.judge_certificates(DPS_POLICY, [cert()], result, ["BB"], NOW, True) == []
+    result["unanswered"] = None
+    assert codes(verdict.judge_certificates(DPS_POLICY, [cert()], result, ["BB"], NOW, True)) == ["chain_not_verified"]
+
+
 def test_groups():
     both = [{"name": "secp256r1", "common_name": "P-256", "accepted": True},
             {"name": "secp384r1", "common_name": "P-384", "accepted": True}]
