@@ -109,20 +109,23 @@ def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
         target = _include_path(include.group("path"), pragmas, root)
         if target is None or len(chain) > MAX_INCLUDE_DEPTH:
             continue
-        host_path = resolve_in_root(root, target)
-        if os.path.isdir(host_path):
-            if from_dir:
-                continue
-            names = sorted(n for n in os.listdir(host_path) if n.endswith(INCLUDE_SUFFIXES))
-            files = [os.path.join(target, n) for n in names if not os.path.isdir(os.path.join(host_path, n))]
-            included_from_dir = True
-        else:
-            files = [target]
-            included_from_dir = from_dir
+        try:
+            host_path = resolve_in_root(root, target)
+            if os.path.isdir(host_path):
+                if from_dir:
+                    continue
+                names = sorted(n for n in os.listdir(host_path) if n.endswith(INCLUDE_SUFFIXES))
+                files = [os.path.join(target, n) for n in names if not os.path.isdir(os.path.join(host_path, n))]
+                included_from_dir = True
+            else:
+                files = [target]
+                included_from_dir = from_dir
+        except (IOError, OSError):  # unreadable or a symlink loop: skipped like a missing include
+            continue
         for name in files:
-            if os.path.realpath(resolve_in_root(root, name)) in chain:
-                continue
             try:
+                if os.path.realpath(resolve_in_root(root, name)) in chain:
+                    continue
                 lines.append(read_openssl_config(root, name, pragmas, chain, included_from_dir))
             except (IOError, OSError):
                 continue

@@ -202,3 +202,7 @@ def test_symlinks_stay_inside_the_root(tmp_path):
         open(stack.resolve_in_root(str(tmp_path), "/etc/loop"))
     (tmp_path / "etc" / "up").symlink_to("../../../../etc")
     assert stack.resolve_in_root(str(tmp_path), "/etc/up/x") == os.path.join(str(tmp_path), "etc", "x")
+    # an include through a symlink loop is skipped, the rest of the config still counts
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.include /etc/loop/x.cnf\n.include /etc/loop\n"
+                                            "[init]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCipherString = A\n")
+    assert stack.find_openssl_config(str(tmp_path)) == ("/etc/ssl/openssl.cnf", {"CipherString": "A"})
