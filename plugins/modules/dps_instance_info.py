@@ -15,7 +15,10 @@ description:
   - A missing instance gives an empty list; an authentication failure fails the task.
 options:
   name:
-    description: The name of one instance. Needs O(resource_group).
+    description:
+      - The name of one instance. Needs O(resource_group).
+      - An instance that does not exist gives an empty list; a subscription Azure cannot find (a wrong
+        O(subscription_id)) is a failure that names O(subscription_id), never an empty list.
     type: str
   resource_group:
     description: The resource group to list; omit it (and O(name)) to list the whole subscription.

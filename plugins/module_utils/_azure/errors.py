@@ -42,6 +42,16 @@ def _response_facts(exc):
     return status, code, message, request_id
 
 
+# ARM answers 404 both for a resource that does not exist and for a subscription it cannot find; only the error code
+# tells them apart, and a wrong subscription must never read as "the resource is absent".
+SUBSCRIPTION_NOT_FOUND = 'SubscriptionNotFound'
+
+
+def is_missing_resource(exc):
+    """True for a 404 that means the resource itself does not exist (not its subscription)."""
+    return _response_facts(exc)[1] != SUBSCRIPTION_NOT_FOUND
+
+
 def _api_message(operation, status, code, message, request_id):
     if status is not None and status < 400:
         # The request was accepted; the long-running operation behind it ended Failed or Canceled.
@@ -98,6 +108,11 @@ def map_azure_error(exc, operation, credential_description=None):
     if isinstance(exc, core.ServiceResponseError):
         return AzureConnectionError('%s failed: the connection broke while waiting for Azure: %s' % (operation, exc),
                                     error_kind='connection', operation=operation)
+    if isinstance(exc, core.HttpResponseError) and code == SUBSCRIPTION_NOT_FOUND:
+        return AzureApiError(_api_message(operation, status, code, message, request_id) +
+                             ' - check subscription_id (or AZURE_SUBSCRIPTION_ID): Azure does not know this '
+                             'subscription, or the identity (%s) cannot see it' % who,
+                             error_kind='subscription_not_found', option='subscription_id', **details)
     if isinstance(exc, core.HttpResponseError):
         return AzureApiError(_api_message(operation, status, code, message, request_id), error_kind='api', **details)
     return AzureApiError('%s failed: %s' % (operation, exc), error_kind='api', operation=operation)

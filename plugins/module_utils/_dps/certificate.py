@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import re
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import is_missing_resource
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError, InvalidInputError, MissingDependencyError)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance, proof
@@ -333,7 +334,9 @@ class DpsCertificates:
         with self.azure_errors('reading certificate %s of DPS instance %s' % (name, self.dps_name)):
             try:
                 return self.ops.get(certificate_name=name, **self.where).as_dict()
-            except ResourceNotFoundError:
+            except ResourceNotFoundError as exc:
+                if not is_missing_resource(exc):
+                    raise
                 return None
 
     def instance_exists(self):
@@ -341,7 +344,9 @@ class DpsCertificates:
         with self.azure_errors('reading DPS instance %s' % self.dps_name):
             try:
                 self.instances.get(**self.where)
-            except ResourceNotFoundError:
+            except ResourceNotFoundError as exc:
+                if not is_missing_resource(exc):
+                    raise
                 return False
         return True
 

@@ -9,10 +9,12 @@ user sees (results, diffs) uses snake_case names and never carries a connection 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import re
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import is_missing_resource
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 
 SUPPORTED_MIN_TLS_VERSIONS = ('1.2',)
@@ -467,7 +469,9 @@ class DpsInstances:
         with self.azure_errors('reading DPS instance %s' % name):
             try:
                 return self.ops.get(provisioning_service_name=name, resource_group_name=resource_group).as_dict()
-            except ResourceNotFoundError:
+            except ResourceNotFoundError as exc:
+                if not is_missing_resource(exc):
+                    raise
                 return None
 
     def wait_until_settled(self, resource_group, name):
@@ -489,28 +493,45 @@ class DpsInstances:
         return self.waiter.result(poller, operation)
 
     def put(self, resource_group, name, body, wait, operation):
-        with self.azure_errors(operation):
+        accepted = []
+        with changed_once_accepted(accepted), self.azure_errors(operation):
             poller = self.ops.begin_create_or_update(
                 resource_group_name=resource_group, provisioning_service_name=name, iot_dps_description=body,
                 polling=bool(wait))
+            accepted.append(True)
             result = self._finish(poller, operation, wait)
         return result.as_dict() if result is not None else None
 
     def update_tags(self, resource_group, name, tags, wait):
         operation = 'updating the tags of DPS instance %s' % name
-        with self.azure_errors(operation):
+        accepted = []
+        with changed_once_accepted(accepted), self.azure_errors(operation):
             poller = self.ops.begin_update(resource_group_name=resource_group, provisioning_service_name=name,
                                            provisioning_service_tags=dict(tags=tags), polling=bool(wait))
+            accepted.append(True)
             result = self._finish(poller, operation, wait)
         return result.as_dict() if result is not None else None
 
     def delete(self, resource_group, name, wait):
         operation = 'deleting DPS instance %s' % name
-        with self.azure_errors(operation):
+        accepted = []
+        with changed_once_accepted(accepted), self.azure_errors(operation):
             poller = self.ops.begin_delete(provisioning_service_name=name, resource_group_name=resource_group,
                                            polling=bool(wait))
+            accepted.append(True)
             if wait:
                 self.waiter.result(poller, operation)
+
+
+@contextlib.contextmanager
+def changed_once_accepted(accepted):
+    """A failure after Azure accepted the write (waiting for it timed out, or it ended Failed) changed the instance."""
+    try:
+        yield
+    except DpsTlsError as exc:
+        if accepted:
+            exc.details['changed'] = True
+        raise
 
 
 def is_settled(raw):

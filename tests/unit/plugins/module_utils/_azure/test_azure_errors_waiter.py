@@ -182,3 +182,18 @@ def test_poll_gives_up_at_the_deadline():
     with pytest.raises(errors.AzureTimeoutError) as err:
         w.poll(lambda: 'Updating', lambda v: v == 'Succeeded', 'waiting for x', interval=2)
     assert 'still busy after timeout=5s' in err.value.message
+
+
+def test_a_missing_subscription_is_not_a_missing_resource():
+    exc = api_error(404, 'SubscriptionNotFound', "The subscription 'x' could not be found.", cls=ResourceNotFoundError)
+    assert errors.is_missing_resource(exc) is False
+    mapped = errors.map_azure_error(exc, 'reading DPS instance dps1')
+    assert isinstance(mapped, errors.AzureApiError)
+    assert mapped.details['option'] == 'subscription_id'
+    assert mapped.details['error_kind'] == 'subscription_not_found'
+    assert 'check subscription_id' in mapped.message and 'HTTP 404 SubscriptionNotFound' in mapped.message
+
+
+@pytest.mark.parametrize('code', ['ResourceNotFound', 'ResourceGroupNotFound', None])
+def test_other_404s_mean_the_resource_is_missing(code):
+    assert errors.is_missing_resource(api_error(404, code, 'Not found.', cls=ResourceNotFoundError)) is True

@@ -390,3 +390,35 @@ def test_a_failure_after_a_write_reports_changed():
     with pytest.raises(DpsTlsError) as caught:
         certificate.ensure_certificate(api, want)
     assert 'changed' not in caught.value.details
+
+
+def test_a_wrong_subscription_fails_instead_of_reading_as_absent():
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors
+
+    class Response:
+        status_code, reason, content_type = 404, 'Not Found', 'application/json'
+        headers = {'content-type': 'application/json'}
+        request = HttpRequest('GET', 'https://arm.local/x')
+
+        def text(self, encoding=None):
+            return '{"error": {"code": "SubscriptionNotFound", "message": "not found"}}'
+
+        def body(self):
+            return self.text().encode()
+
+    class Ops:
+        def get(self, **kwargs):
+            raise ResourceNotFoundError(response=Response(), error_format=ARMErrorFormat)
+
+    class Client:
+        dps_certificate = iot_dps_resource = Ops()
+    api = certificate.DpsCertificates(Client(), errors.azure_errors, 'rg1', 'dps1')
+    want = desired(state='absent')
+    with pytest.raises(errors.AzureApiError) as caught:
+        certificate.ensure_certificate(api, want)
+    assert caught.value.details['option'] == 'subscription_id'
+    with pytest.raises(errors.AzureApiError):
+        api.instance_exists()

@@ -438,3 +438,77 @@ def test_absent_while_a_delete_runs_sends_no_second_delete():
     api.wait_until_settled = lambda resource_group, name: api.calls.append('wait')
     result = instance.ensure_instance(api, desired(state='absent'))
     assert result['changed'] is False and api.calls == ['get', 'wait']
+
+
+class NotFoundResponse:
+    """Just what ResourceNotFoundError reads from ARM's 404 answer."""
+
+    def __init__(self, code):
+        from azure.core.rest import HttpRequest
+        self.status_code = 404
+        self.reason = 'Not Found'
+        self.headers = {'content-type': 'application/json'}
+        self.request = HttpRequest('GET', 'https://arm.local/x')
+        self.content_type = 'application/json'
+        self._text = '{"error": {"code": "%s", "message": "not found"}}' % code
+
+    def text(self, encoding=None):
+        return self._text
+
+    def body(self):
+        return self._text.encode()
+
+
+class NotFoundOps:
+    """An SDK operation group whose get answers 404 with the given ARM error code."""
+
+    def __init__(self, code):
+        self.code = code
+
+    def get(self, **kwargs):
+        from azure.core.exceptions import ResourceNotFoundError
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+        raise ResourceNotFoundError(response=NotFoundResponse(self.code), error_format=ARMErrorFormat)
+
+
+def test_a_wrong_subscription_fails_instead_of_reading_as_absent():
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors
+
+    class Client:
+        iot_dps_resource = NotFoundOps('SubscriptionNotFound')
+    api = instance.DpsInstances(Client(), waiter=None, azure_errors=errors.azure_errors)
+    with pytest.raises(errors.AzureApiError) as err:
+        instance.ensure_instance(api, desired(state='absent'))
+    assert err.value.details['option'] == 'subscription_id'
+    with pytest.raises(errors.AzureApiError):
+        instance.instance_info(api, resource_group='rg1', name='dps1')
+    Client.iot_dps_resource = NotFoundOps('ResourceNotFound')
+    api = instance.DpsInstances(Client(), waiter=None, azure_errors=errors.azure_errors)
+    assert instance.ensure_instance(api, desired(state='absent'))['changed'] is False
+    assert instance.instance_info(api, resource_group='rg1', name='dps1')['dps_instances'] == []
+
+
+def test_a_failure_after_azure_accepted_the_write_reports_changed():
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors
+
+    class Ops:
+        def begin_create_or_update(self, **kwargs):
+            return 'poller'
+
+        def begin_delete(self, **kwargs):
+            raise errors.AzureApiError('deleting DPS instance dps1 failed: HTTP 409 Conflict')
+
+    class Waiter:
+        def result(self, poller, operation):
+            raise errors.AzureTimeoutError('%s did not finish within timeout=2s' % operation)
+
+    class Client:
+        iot_dps_resource = Ops()
+    api = instance.DpsInstances(Client(), Waiter(), errors.azure_errors)
+    with pytest.raises(errors.AzureTimeoutError) as err:
+        api.put('rg1', 'dps1', {}, True, 'updating DPS instance dps1')
+    assert err.value.details['changed'] is True
+    # Refused outright: nothing changed.
+    with pytest.raises(errors.AzureApiError) as err:
+        api.delete('rg1', 'dps1', True)
+    assert 'changed' not in err.value.details
