@@ -42,6 +42,8 @@ options:
   family:
     description:
       - The OS family of the trust store. V(auto) reads C(os-release) under O(root), then the trust-store layout.
+      - When V(auto) cannot tell the family of another O(root), the task fails naming O(family) before anything is
+        audited (set it explicitly); on the running system the audit falls back to Python's default bundle.
     type: str
     choices: [auto, debian, redhat, suse, alpine, arch]
     default: auto
@@ -94,6 +96,7 @@ options:
   ca_file:
     description:
       - Verify the endpoint against this PEM file instead of the device's trust store (an emulator's own CA).
+      - A file without a readable PEM certificate fails the task naming O(ca_file), before the device is audited.
     type: path
   timeout:
     description:

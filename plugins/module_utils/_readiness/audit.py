@@ -50,23 +50,45 @@ def validate(root, family, required_roots, endpoint, port, timeout, ca_file, ser
     if endpoint is not None and (not endpoint.strip() or "/" in endpoint or ":" in endpoint):
         raise InvalidInputError("endpoint", "must be a host name or IPv4 address without scheme or port "
                                 "(give the port in port), got %r" % endpoint)
-    if ca_file and not os.path.isfile(ca_file):
-        raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+    if ca_file:
+        if not os.path.isfile(ca_file):
+            raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+        # a file that is no CA bundle is the user's mistake, not the device's: refuse it, as tls_probe does
+        try:
+            ssl.create_default_context(cafile=ca_file)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
     if server_name and not SERVER_NAME.match(server_name):
         raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
 
 
-def trusted_roots(root, family):
-    """(bundle path, {builtin name: trusted}) from the system bundle's fingerprints, as ca_trust reads it."""
+def trust_store(root, family):
+    """The system bundle ca_trust would read. An image whose OS family cannot be told is an input error (which
+    trust store to audit is then the user's call, as in ca_trust); the running system falls back to Python's."""
     try:
         name = detect_family(root) if family == "auto" else family
-        bundle = in_root(root, FAMILIES[name].bundle)
-    except DpsTlsError:
-        bundle = None
+    except DpsTlsError as exc:
+        if root != "/":
+            raise InvalidInputError("family", "auto cannot tell the OS family of root %s (os-release ID %r, no known "
+                                    "trust-store layout); set family explicitly, or check that root is the device's "
+                                    "root filesystem" % (root, exc.details.get("os_release_id")))
+        name = None
+    bundle = in_root(root, FAMILIES[name].bundle) if name else None
     if root == "/" and (bundle is None or not os.path.exists(bundle)):
         bundle = ssl.get_default_verify_paths().openssl_cafile
+    return bundle
+
+
+def roots_in(bundle):
+    """{builtin name: trusted} from the bundle's fingerprints (none trusted when the device has no bundle)."""
     fingerprints = set(bundle_fingerprints(bundle) or []) if bundle else set()
-    return bundle, {name: item.sha256 in fingerprints for name, item in BUILTIN_ROOTS.items()}
+    return {name: item.sha256 in fingerprints for name, item in BUILTIN_ROOTS.items()}
+
+
+def trusted_roots(root, family):
+    """(bundle path, {builtin name: trusted}) from the system bundle's fingerprints, as ca_trust reads it."""
+    bundle = trust_store(root, family)
+    return bundle, roots_in(bundle)
 
 
 def _device_context(stack, bundle, ca_file, server_name):
@@ -182,8 +204,9 @@ def audit_device(root="/", family="auto", openssl_config=None, required_roots=DE
                  timeout=10.0, policy="dps"):
     """The dps_tls_readiness facts of one device."""
     validate(root, family, required_roots, endpoint, port, timeout, ca_file, server_name)
+    bundle = trust_store(root, family)
     facts = audit_stack(root, openssl_config, policy)
-    facts["trust_store"], facts["roots"] = trusted_roots(root, family)
+    facts["trust_store"], facts["roots"] = bundle, roots_in(bundle)
     facts["sdks"] = find_sdks(root, python_paths, app_paths)
     facts["pinning_findings"] = find_pinned(root, pinning_paths)
     result = None

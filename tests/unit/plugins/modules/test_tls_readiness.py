@@ -34,11 +34,26 @@ def test_bad_input_fails_before_reading(monkeypatch, capsys, args, words):
     assert words in result["msg"]
 
 
+@pytest.mark.parametrize("case", ["unknown_family", "ca_file_not_pem"])
+def test_bad_input_found_in_the_files_fails_the_task(tmp_path, capsys, case):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a certificate\n")
+    args, words = {
+        "unknown_family": ({"root": str(tmp_path)}, "family: auto cannot tell the OS family of root %s" % tmp_path),
+        "ca_file_not_pem": ({"root": str(tmp_path), "family": "debian", "endpoint": "localhost", "ca_file": str(notes)},
+                            "ca_file: %s holds no readable PEM certificate" % notes),
+    }[case]
+    result = run(args, capsys)
+    assert result["failed"]
+    assert result["msg"].startswith(words)
+    assert "ansible_facts" not in result
+
+
 def test_facts_and_no_change(tmp_path, capsys):
-    result = run({"root": str(tmp_path), "_ansible_check_mode": True}, capsys)
+    result = run({"root": str(tmp_path), "family": "debian", "_ansible_check_mode": True}, capsys)
     facts = result["ansible_facts"]["dps_tls_readiness"]
     assert result["changed"] is False
     assert set(facts) >= {"ready", "blockers", "tls_stack", "tls12_capable", "offerable_suites",
                           "recommended_suite_available", "roots", "sdks", "pinning_findings", "checks"}
-    # an empty tree has no trust store: the roots block it
+    # an empty tree of a known family has no trust store: a device condition, the roots block it
     assert [b["check"] for b in facts["blockers"]] == ["roots"]

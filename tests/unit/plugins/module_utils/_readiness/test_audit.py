@@ -35,6 +35,33 @@ def test_bad_input_names_the_option(tmp_path, kwargs, words):
     assert caught.value.message.startswith(words)
 
 
+def test_a_ca_file_that_is_no_pem_bundle_is_refused(tmp_path):
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(InvalidInputError) as caught:
+        audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS), endpoint="localhost", ca_file=str(garbage))
+    assert caught.value.option == "ca_file"
+    assert caught.value.message.startswith("ca_file: %s holds no readable PEM certificate" % garbage)
+
+
+def test_an_image_of_unknown_os_family_is_refused_before_reading(tmp_path, monkeypatch):
+    def refuse(*dummy, **kwargs):
+        raise AssertionError("the image was read before the input was refused")
+    monkeypatch.setattr(audit, "audit_stack", refuse)
+    with pytest.raises(InvalidInputError) as caught:
+        audit.audit_device(root=str(tmp_path))
+    assert caught.value.option == "family"
+    assert "cannot tell the OS family of root %s" % tmp_path in caught.value.message
+    assert "set family explicitly" in caught.value.message
+
+
+def test_an_explicit_family_without_its_bundle_is_a_device_blocker(tmp_path):
+    facts = audit.audit_device(root=str(tmp_path), family="debian")
+    assert facts["trust_store"] == "%s/etc/ssl/certs/ca-certificates.crt" % tmp_path
+    assert [b["check"] for b in facts["blockers"]] == ["roots"]
+    assert "(trust store None)" not in facts["blockers"][0]["message"]
+
+
 def test_ready_image(tmp_path):
     facts = audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS))
     assert facts["ready"] and facts["blockers"] == []
