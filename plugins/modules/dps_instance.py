@@ -105,10 +105,10 @@ options:
         type: str
         required: true
       allocation_weight:
-        description: The hub's weight for the V(Hashed) allocation policy.
+        description: The hub's weight for the V(Hashed) allocation policy. Left out, a linked hub keeps its current weight.
         type: int
       apply_allocation_policy:
-        description: Whether the allocation policy applies to this hub.
+        description: Whether the allocation policy applies to this hub. Left out, a linked hub keeps its current value.
         type: bool
   data_residency:
     description:
