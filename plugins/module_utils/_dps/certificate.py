@@ -472,9 +472,12 @@ def ensure_certificate(api, desired, check_mode=False, diff=False):
 
 
 def _ensure_certificate(api, desired, check_mode, diff, wrote):
+    first = done = None
     for attempt in (1, 2):
         current = api.get(desired.name)
         current = certificate_view(current) if current is not None else None
+        if attempt == 1:
+            first = current
         if current is None and desired.state == 'present' and not api.instance_exists():
             # Otherwise check mode would promise an upload that can never happen.
             raise DpsTlsError('DPS instance %s does not exist in resource group %s' % (
@@ -492,17 +495,20 @@ def _ensure_certificate(api, desired, check_mode, diff, wrote):
             if attempt == 2:
                 raise DpsTlsError('%s failed twice with HTTP 412: the certificate keeps changing under this task '
                                   '(another writer?)' % exc, error_kind='precondition_failed')
+            # what the first attempt wrote before the conflict is part of this task's change, as the result says
+            done = list(wrote)
     if 'verify' in steps and after is not None and not after['is_verified']:
         raise DpsTlsError('DPS did not mark certificate %s verified' % desired.name)
     if after is not None and desired.state == 'present' and after.get('sha256') is None:
         after['sha256'] = desired.sha256
+    steps = list(dict.fromkeys((done or []) + steps))  # a proof retried after a 412 is still one step
     result = dict(changed=bool(steps), certificate=after or {}, steps=steps)
     if after and after.get('verification_code'):
         result['verification_code'] = after['verification_code']
     if desired.warnings:
         result['warnings'] = list(desired.warnings)
     if diff:
-        result['diff'] = dict(before=_public(current), after=_public(after))
+        result['diff'] = dict(before=_public(first), after=_public(after))
     return result
 
 

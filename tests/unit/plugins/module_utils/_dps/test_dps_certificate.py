@@ -264,16 +264,17 @@ def test_plan_reuploads_another_certificate_and_proves_with_key():
 class FakeApi:
     """Stands in for DpsCertificates: the service's answers, with 412s on demand."""
 
-    def __init__(self, want, conflicts=0, instance=True):
+    def __init__(self, want, conflicts=0, instance=True, conflict_at=None):
         self.want = want
         self.instance = instance
         self.stored = None
         self.conflicts = conflicts
+        self.conflict_at = conflict_at
         self.calls = []
 
     def _maybe_conflict(self, name):
         self.calls.append(name)
-        if self.conflicts:
+        if self.conflicts and self.conflict_at in (None, name):
             self.conflicts -= 1
             raise certificate.EtagConflict(name)
 
@@ -340,6 +341,17 @@ def test_one_412_is_retried_after_a_fresh_read():
     result = certificate.ensure_certificate(api, want)
     assert result['certificate']['is_verified']
     assert api.calls == ['get', 'instance', 'upload', 'get', 'instance', 'upload', 'code', 'verify']
+
+
+def test_a_412_after_the_upload_still_reports_the_upload():
+    # the upload went through, then the code request met someone else's write: the retry proves possession only,
+    # and the result and the diff describe the whole change from the first reading
+    want = desired(verified=True, private_key=key_pem(CA_KEY))
+    api = FakeApi(want, conflicts=1, conflict_at='code')
+    result = certificate.ensure_certificate(api, want, diff=True)
+    assert api.calls == ['get', 'instance', 'upload', 'code', 'get', 'code', 'verify']
+    assert result['changed'] and result['steps'] == ['upload', 'prove']
+    assert result['diff']['before'] == {} and result['diff']['after']['is_verified']
 
 
 def test_two_412s_fail():
