@@ -159,6 +159,14 @@ certificate:
     etag:
       description: The certificate's etag on DPS; null in check mode for a certificate not uploaded yet.
       type: str
+    created:
+      description: When the certificate was uploaded (ISO 8601, UTC), as DPS reports it.
+      type: str
+      returned: when DPS reports it
+    updated:
+      description: When the certificate last changed on DPS (ISO 8601, UTC), as DPS reports it.
+      type: str
+      returned: when DPS reports it
     verification_code:
       description: The code to put in the verification certificate's subject CN (two-step flow, while pending).
       type: str

@@ -57,7 +57,7 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that:
       - item.is_verified
-      - (item.expiry | to_datetime('%Y-%m-%dT%H:%M:%S%z') - now(utc=true)).days > 60
+      - ((item.expiry | to_datetime('%Y-%m-%dT%H:%M:%S%z')).timestamp() - now().timestamp()) > 60 * 86400
     fail_msg: "{{ item.name }} needs attention"
   loop: "{{ cas.certificates }}"
   loop_control:

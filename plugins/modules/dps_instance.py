@@ -163,7 +163,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Create a DPS instance that accepts TLS 1.2 and later only
+- name: Create a DPS instance whose devices must use TLS 1.2 (fixed for the life of the instance)
   iotops.dps_tls.dps_instance:
     name: fleet-dps-weu
     resource_group: iot-fleet
@@ -183,12 +183,12 @@ EXAMPLES = r'''
     tags:
       cost_center: "4711"
 
-- name: Use the bundled emulator for every Azure module of a play
+# With the bundled emulator: after eval "$(python -m dpsemu env --state-dir DIR)" the environment names its
+# endpoints and credentials (docs/emulator.md); only its CA is left to give.
+- name: Use the bundled emulator for every Azure module of a block
   module_defaults:
     group/iotops.dps_tls.azure:
-      resource_manager_endpoint: "{{ emulator.resource_manager_endpoint }}"
-      authority_host: "{{ emulator.authority_host }}"
-      ca_bundle: "{{ emulator.ca_file }}"
+      ca_bundle: "{{ lookup('ansible.builtin.env', 'DPSEMU_CA_FILE') }}"
   block:
     - name: Create an instance in the emulator
       iotops.dps_tls.dps_instance:
