@@ -129,18 +129,22 @@ STUB = """#!/usr/bin/env python3
 import json, os, sys
 token = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
 record = {"program": os.path.basename(sys.argv[0]), "argv": sys.argv[1:], "cwd": os.getcwd(),
-          "env": {k: v for k, v in os.environ.items() if k.startswith(("AZURE", "SYSTEM_", "ANSIBLE_"))},
+          "env": {k: v for k, v in os.environ.items() if k.startswith(("AZURE", "SYSTEM_", "ANSIBLE_", "IOTOPS_"))},
           "token": open(token).read() if token else None}
 with open(os.environ["STUB_LOG"], "a") as log:
     log.write(json.dumps(record) + "\\n")
+# the audit's exit code, as the test asks (4: some devices unreachable)
+if "iotops.dps_tls.audit_readiness" in sys.argv:
+    sys.exit(int(os.environ.get("STUB_AUDIT_RC", "0")))
 """
 SETVARIABLE = re.compile(r"^##vso\[task\.setvariable variable=([^;\]]+)[^\]]*\](.*)$", re.M)
 SPN = {"servicePrincipalId": "spn-client-id", "tenantId": "spn-tenant-id", "idToken": "federated-token-value"}
 
 
-def run_steps(steps, sandbox):
+def run_steps(steps, sandbox, audit_rc=0):
     """Run the script steps as the agent would: macros expanded, step env, AzureCLI@2's service principal
-    variables, and variables that earlier steps set with ##vso[task.setvariable]. Returns the programs called."""
+    variables, and variables that earlier steps set with ##vso[task.setvariable]. Returns the programs called and
+    what each step printed; stops at the first step that fails, as the agent does (the failure is in the output)."""
     macros = {"System.AccessToken": "system-access-token"}
     for name in ("Agent.TempDirectory", "Common.TestResultsDirectory", "Build.SourcesDirectory"):
         macros[name] = str(sandbox / name.replace(".", "_"))
@@ -157,11 +161,13 @@ def run_steps(steps, sandbox):
         return MACRO.sub(lambda match: macros.get(match.group(1), match.group(0)), str(text))
 
     pipeline_variables = {}
+    outputs = {}
     for step in steps:
         scripts = list(scripts_of(step))
         if not scripts:
             continue
-        env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox), "STUB_LOG": str(log)}
+        env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox), "STUB_LOG": str(log),
+               "STUB_AUDIT_RC": str(audit_rc)}
         env.update(pipeline_variables)
         env.update({key: expand(value) for key, value in (step.get("env") or {}).items()})
         if step.get("inputs", {}).get("addSpnToEnvironment"):
@@ -171,16 +177,38 @@ def run_steps(steps, sandbox):
         pathlib.Path(cwd).mkdir(parents=True, exist_ok=True)
         result = subprocess.run(["bash", "-c", expand(scripts[0])], env=env, cwd=cwd, text=True,
                                 capture_output=True, check=False)
-        check(result.returncode == 0, f"{step.get('displayName')} failed: {result.stdout}{result.stderr}")
+        outputs[step.get("displayName")] = (result.returncode, result.stdout + result.stderr)
+        if result.returncode != 0:
+            break
         pipeline_variables.update(SETVARIABLE.findall(result.stdout))
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return calls, macros
+    return calls, macros, outputs
+
+
+def check_unreachable_devices(steps, label):
+    """The audit exits 4 when devices were unreachable: the report counts them and the gate decides, so the run
+    goes on with a warning; any other failure of the audit stops the run before the gate."""
+    with tempfile.TemporaryDirectory() as directory:
+        calls, dummy, outputs = run_steps(steps, pathlib.Path(directory), audit_rc=4)
+    rc, text = outputs["Audit TLS readiness"]
+    check(rc == 0 and "##vso[task.logissue type=warning]Some devices were unreachable" in text,
+          f"{label}: the audit with unreachable devices: rc {rc}, {text}")
+    check("Gate on readiness" in outputs, f"{label}: the gate did not run after unreachable devices")
+    audit = [call for call in calls if "iotops.dps_tls.audit_readiness" in call["argv"]]
+    check(audit and audit[0]["env"].get("IOTOPS_AZURE_DEVOPS_COMPLETE_TASK") == "false",
+          f"{label}: the audit's step result must follow its exit code, not the callback's task.complete")
+    with tempfile.TemporaryDirectory() as directory:
+        calls, dummy, outputs = run_steps(steps, pathlib.Path(directory), audit_rc=2)
+    check(outputs["Audit TLS readiness"][0] == 2 and "Gate on readiness" not in outputs,
+          f"{label}: a failed audit (rc 2) must stop the run: {list(outputs)}")
 
 
 def check_agent_run(steps, params, label):
     with tempfile.TemporaryDirectory() as directory:
         sandbox = pathlib.Path(directory)
-        calls, macros = run_steps(steps, sandbox)
+        calls, macros, outputs = run_steps(steps, sandbox)
+        failed = [(name, out) for name, (rc, out) in outputs.items() if rc != 0]
+        check(not failed, f"{label}: steps failed: {failed}")
         collection = f"{macros['Agent.TempDirectory']}/ansible-collections/ansible_collections/iotops/dps_tls"
         vars_file = pathlib.Path(macros["Agent.TempDirectory"]) / "dps-tls-pipeline.yml"
         playbook_vars = yaml.safe_load(vars_file.read_text()) if vars_file.exists() else {}
@@ -211,7 +239,11 @@ def check_agent_run(steps, params, label):
             check(not any(key.startswith("AZURE_CLIENT") for key in call["env"]), f"{where}: Azure credentials")
         if "check_azure_access" not in " ".join(call["argv"]):
             check(call["argv"][call["argv"].index("-i") + 1] == params["inventory"], f"{where}: inventory")
-            check(call["argv"][-2:] == params["playbookOptions"].split(), f"{where}: playbook options")
+            if "iotops.dps_tls.provision_dps" in call["argv"]:
+                # it runs on the agent: device options such as --limit canary would make it skip silently
+                check(not set(params["playbookOptions"].split()) & set(call["argv"]), f"{where}: device options")
+            else:
+                check(call["argv"][-2:] == params["playbookOptions"].split(), f"{where}: playbook options")
         if not talks_to_azure:
             continue
         env = call["env"]
@@ -279,6 +311,7 @@ def check_steps_template(root):
         check(publish.get("condition") == "succeededOrFailed()",
               f"{label}: the report must be published when the audit fails too")
         check_agent_run(steps, params, label)
+        check_unreachable_devices(steps, label)
     return declared
 
 
