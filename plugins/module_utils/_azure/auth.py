@@ -309,8 +309,13 @@ def build_credential(plan):
         identity = importlib.import_module('azure.identity')
     except ImportError as exc:
         raise MissingDependencyError('azure-identity', 'to authenticate to Azure', error=exc)
+    credential_class = getattr(identity, plan.class_name, None)
+    if credential_class is None:
+        # AzurePipelinesCredential came with azure-identity 1.17.0
+        raise MissingDependencyError('azure-identity>=1.17.0', 'for %s (this host has azure-identity %s)' % (
+            plan.describe(), getattr(identity, '__version__', 'of an unknown version')))
     try:
-        return getattr(identity, plan.class_name)(**plan.kwargs)
+        return credential_class(**plan.kwargs)
     except (ValueError, OSError, TypeError) as exc:
         # e.g. an unreadable or malformed certificate file
         raise DpsTlsError('Cannot set up Azure credentials (%s): %s' % (plan.describe(), exc),

@@ -282,3 +282,16 @@ def test_missing_sdk_is_named_by_its_pip_package(monkeypatch):
     with pytest.raises(MissingDependencyError) as err:
         client.dps_client(auth.AzureSettings({}, environ={}), object(), SUB, 60)
     assert 'pip install azure-mgmt-iothubprovisioningservices' in err.value.message
+
+
+def test_an_azure_identity_without_the_planned_credential_names_the_version_needed(monkeypatch):
+    # azure-identity before 1.17.0 has no AzurePipelinesCredential: say which version, not an AttributeError
+    import azure.identity
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import MissingDependencyError
+    monkeypatch.delattr(azure.identity, 'AzurePipelinesCredential')
+    p = plan(dict(auth_source='azure_pipelines', subscription_id=SUB, tenant=TENANT, client_id=CLIENT),
+             environ=PIPELINE_STEP)
+    with pytest.raises(MissingDependencyError) as err:
+        auth.build_credential(p)
+    assert 'azure-identity>=1.17.0' in err.value.message and 'azure_pipelines' in err.value.message
+    assert 'job-token' not in err.value.message
