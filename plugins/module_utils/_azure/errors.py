@@ -42,6 +42,15 @@ def _response_facts(exc):
     return status, code, message, request_id
 
 
+def _token_service(exc):
+    """scheme://host/path of the answering endpoint when it is a token service (no query: it may name ids)."""
+    url = getattr(getattr(getattr(exc, 'response', None), 'request', None), 'url', None)
+    if not url:
+        return None
+    base = str(url).split('?', 1)[0]
+    return base if '/oauth2/' in base or base.endswith(('/token', '/oidctoken')) else None
+
+
 # ARM answers 404 both for a resource that does not exist and for a subscription it cannot find; only the error code
 # tells them apart, and a wrong subscription must never read as "the resource is absent".
 SUBSCRIPTION_NOT_FOUND = 'SubscriptionNotFound'
@@ -89,10 +98,19 @@ def map_azure_error(exc, operation, credential_description=None):
                                     error_kind='connection', operation=operation)
     if isinstance(exc, core.ClientAuthenticationError) or status == 401:
         # azure-identity raises ClientAuthenticationError (or its CredentialUnavailableError) with no response when
-        # no token could be had; ARM answers 401 when it rejects the token (e.g. the wrong audience).
-        where = ('Azure Resource Manager rejected the token (HTTP 401%s%s)' % (
-            ' %s' % code if code else '', ', x-ms-request-id %s' % request_id if request_id else '')
-            if status == 401 else 'no token could be obtained')
+        # no token could be had; ARM answers 401 when it rejects the token (e.g. the wrong audience). A token
+        # service that refuses the request itself (Azure DevOps' OIDC endpoint, Entra ID) answers 401 too: say which.
+        token_service = _token_service(exc)
+        facts = '%s%s' % (' %s' % code if code else '', ', x-ms-request-id %s' % request_id if request_id else '')
+        if status == 401 and token_service:
+            where = 'the token service %s refused the request (HTTP 401%s)' % (token_service, facts)
+            if 'oidctoken' in token_service:
+                where += ('; for auth_source azure_pipelines the step must map $(System.AccessToken) to '
+                          'SYSTEM_ACCESSTOKEN and the pipeline must be allowed to use the service connection')
+        elif status == 401:
+            where = 'Azure Resource Manager rejected the token (HTTP 401%s)' % facts
+        else:
+            where = 'no token could be obtained'
         first_line = (message or str(exc)).strip().splitlines()[0] if (message or str(exc)).strip() else ''
         return AzureAuthenticationError('Authentication failed during %s with %s: %s: %s' % (
             operation, who, where, first_line), error_kind='authentication', **details)

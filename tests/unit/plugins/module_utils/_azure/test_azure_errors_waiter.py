@@ -22,11 +22,11 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import error
 class FakeResponse:
     """Just what HttpResponseError reads from a response."""
 
-    def __init__(self, status, body, request_id='req-1'):
+    def __init__(self, status, body, request_id='req-1', url='https://arm.local/x'):
         self.status_code = status
         self.reason = 'Reason'
         self.headers = {'x-ms-request-id': request_id, 'content-type': 'application/json'}
-        self.request = HttpRequest('GET', 'https://arm.local/x')
+        self.request = HttpRequest('GET', url)
         self._body = json.dumps(body).encode()
         self.content_type = 'application/json'
 
@@ -66,6 +66,19 @@ def test_arm_401_is_an_authentication_error():
     assert isinstance(mapped, errors.AzureAuthenticationError)
     assert mapped.message.startswith('Authentication failed during reading DPS instance x with cred')
     assert mapped.details['error_kind'] == 'authentication'
+
+
+def test_a_token_service_that_refuses_is_named_not_arm():
+    # Azure DevOps' OIDC endpoint refuses a bad System.AccessToken with 401: ARM was never called
+    url = ('https://dev.azure.com/org/project-id/_apis/distributedtask/hubs/build/plans/plan-id/jobs/job-id/oidctoken'
+           '?api-version=7.1&serviceConnectionId=sc')
+    response = FakeResponse(401, {'message': 'TF400813: The user is not authorized to access this resource.'}, url=url)
+    mapped = errors.map_azure_error(ClientAuthenticationError(response=response), 'listing DPS instances',
+                                    'auth_source azure_pipelines (AzurePipelinesCredential)')
+    assert isinstance(mapped, errors.AzureAuthenticationError)
+    assert 'Azure Resource Manager' not in mapped.message
+    assert 'the token service https://dev.azure.com/org/project-id/_apis/distributedtask/' in mapped.message
+    assert 'SYSTEM_ACCESSTOKEN' in mapped.message and 'serviceConnectionId' not in mapped.message
 
 
 def test_token_failure_is_an_authentication_error_not_absent():
