@@ -41,10 +41,11 @@ open(sys.argv[1], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
 PY
 out=$(ansible-playbook iotops.dps_tls.provision_dps -C -e dps_name=dps-role-new -e dps_resource_group=rg-role \
   -e dps_location=westeurope -e "{\"dps_azure\": {\"ca_bundle\": \"$DPSEMU_CA_FILE\"}}" \
-  -e "{\"dps_ca_certificates\": [{\"name\": \"role-ca\", \"certificate_path\": \"$ca_pem\", \"verified\": false}]}" "$@") \
+  -e "{\"dps_ca_certificates\": [{\"name\": \"role-ca\", \"certificate_path\": \"$ca_pem\", \"verified\": false},
+                                {\"name\": \"retired-ca\", \"state\": \"absent\"}]}" "$@") \
   || { echo "$out"; echo "check mode with dps_ca_certificates failed for an instance still to be created" >&2; exit 1; }
 echo "$out"
-grep -q 'CA certificates role-ca would be uploaded' <<<"$out"
+grep -q 'CA certificates role-ca would be uploaded' <<<"$out"  # not retired-ca, which has state absent
 grep -Eq 'localhost +: ok=[0-9]+ +changed=1 +unreachable=0 +failed=0 ' <<<"$out"
 if ansible-playbook iotops.dps_tls.provision_dps -e dps_name=dps-role-new -e dps_resource_group=rg-role \
   -e dps_state=absent -e "{\"dps_azure\": {\"ca_bundle\": \"$DPSEMU_CA_FILE\"}}" "$@" | grep -Eq 'changed=[1-9]'; then
