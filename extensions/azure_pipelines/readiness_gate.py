@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
@@ -45,6 +46,14 @@ def read_summary(report_dir):
     return summary, None
 
 
+def shown_ratio(summary):
+    """The ratio to two decimals, rounded down where rounding would make a failing ratio look like the required
+    one (0.9996 against 1.00)."""
+    ratio, required = float(summary.get("ratio", 0)), float(summary.get("min_ratio", 1))
+    shown = round(ratio, 2)
+    return math.floor(ratio * 100) / 100 if ratio < required <= shown else shown
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Gate a pipeline on the readiness audit's verdict.")
     parser.add_argument("report_dir", help="the audit's readiness_report_dir")
@@ -56,7 +65,7 @@ def main(argv=None):
         return 1
     print("Readiness: {ready} of {counted} counted devices ready ({ratio:.2f}, required {min_ratio:.2f}), "
           "{excluded} excluded.".format(ready=summary.get("ready", 0), counted=summary["counted"],
-                                        ratio=float(summary.get("ratio", 0)),
+                                        ratio=shown_ratio(summary),
                                         min_ratio=float(summary.get("min_ratio", 1)),
                                         excluded=len(summary.get("excluded") or [])))
     if not summary["counted"]:

@@ -67,6 +67,13 @@ echo '{"summary": {"devices": 1, "counted": 0, "ready": 0, "passed": false, "blo
 gate 1 "$work/empty"
 expect_line "##vso[task.logissue type=error]The readiness report counts no device: an audit that checked nothing proves nothing."
 
+# 2499 of 2500 against 1.00 fails, and must not print as 1.00 either.
+mkdir -p "$work/nearly"
+echo '{"summary": {"devices": 2500, "counted": 2500, "ready": 2499, "ratio": 0.9996, "min_ratio": 1.0, "passed": false,
+  "excluded": [], "blocking_devices": {"device-0042": ["no DPS suite offered"]}}}' >"$work/nearly/readiness.json"
+gate 1 "$work/nearly"
+expect_line "Readiness: 2499 of 2500 counted devices ready (0.99, required 1.00), 0 excluded."
+
 echo "ok: readiness gate"
 
 # The playbook of the "Authenticate to Azure" step, against the DPS emulator with real azure-identity credentials.
