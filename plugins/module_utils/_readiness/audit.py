@@ -18,7 +18,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks imp
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import handshake
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME, check_ca_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     NOT_IN_POLICY, classify, get_policy, known_suite)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints, sha256_of
@@ -51,13 +51,8 @@ def validate(root, family, required_roots, endpoint, port, timeout, ca_file, ser
         raise InvalidInputError("endpoint", "must be a host name or IPv4 address without scheme or port "
                                 "(give the port in port), got %r" % endpoint)
     if ca_file:
-        if not os.path.isfile(ca_file):
-            raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
         # a file that is no CA bundle is the user's mistake, not the device's: refuse it, as tls_probe does
-        try:
-            ssl.create_default_context(cafile=ca_file)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
+        check_ca_file(ca_file)
     if server_name and not SERVER_NAME.match(server_name):
         raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
 

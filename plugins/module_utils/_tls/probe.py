@@ -40,6 +40,17 @@ class Plan(object):
         self.not_offered = not_offered
 
 
+def check_ca_file(ca_file):
+    """A ca_file must be a file with at least one PEM certificate OpenSSL can load: anything else is the user's
+    mistake, refused by the option's name before any handshake."""
+    if not os.path.isfile(ca_file):
+        raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+    try:
+        ssl.create_default_context(cafile=ca_file)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
+
+
 def _plan(wanted, **options):
     try:
         return Plan(client_context(**options), wanted)
@@ -92,12 +103,7 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidInputError("concurrency", "must be between 1 and %d, got %s" % (MAX_CONCURRENCY, concurrency))
     if ca_file is not None:
-        if not os.path.isfile(ca_file):
-            raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
-        try:
-            ssl.create_default_context(cafile=ca_file)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
+        check_ca_file(ca_file)
     if client_key is not None and client_cert is None:
         raise InvalidInputError("client_key", "needs client_cert")
     if client_cert is not None:
