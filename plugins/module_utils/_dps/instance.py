@@ -493,44 +493,41 @@ class DpsInstances:
         return self.waiter.result(poller, operation)
 
     def put(self, resource_group, name, body, wait, operation):
-        accepted = []
-        with changed_once_accepted(accepted), self.azure_errors(operation):
+        with self.azure_errors(operation):
             poller = self.ops.begin_create_or_update(
                 resource_group_name=resource_group, provisioning_service_name=name, iot_dps_description=body,
                 polling=bool(wait))
-            accepted.append(True)
+        with changed_on_failure(), self.azure_errors(operation):
             result = self._finish(poller, operation, wait)
         return result.as_dict() if result is not None else None
 
     def update_tags(self, resource_group, name, tags, wait):
         operation = 'updating the tags of DPS instance %s' % name
-        accepted = []
-        with changed_once_accepted(accepted), self.azure_errors(operation):
+        with self.azure_errors(operation):
             poller = self.ops.begin_update(resource_group_name=resource_group, provisioning_service_name=name,
                                            provisioning_service_tags=dict(tags=tags), polling=bool(wait))
-            accepted.append(True)
+        with changed_on_failure(), self.azure_errors(operation):
             result = self._finish(poller, operation, wait)
         return result.as_dict() if result is not None else None
 
     def delete(self, resource_group, name, wait):
         operation = 'deleting DPS instance %s' % name
-        accepted = []
-        with changed_once_accepted(accepted), self.azure_errors(operation):
+        with self.azure_errors(operation):
             poller = self.ops.begin_delete(provisioning_service_name=name, resource_group_name=resource_group,
                                            polling=bool(wait))
-            accepted.append(True)
-            if wait:
+        if wait:
+            with changed_on_failure(), self.azure_errors(operation):
                 self.waiter.result(poller, operation)
 
 
 @contextlib.contextmanager
-def changed_once_accepted(accepted):
-    """A failure after Azure accepted the write (waiting for it timed out, or it ended Failed) changed the instance."""
+def changed_on_failure():
+    """Around the wait for a write Azure accepted: a failure there (a timeout, an operation that ended Failed)
+    still changed the instance."""
     try:
         yield
     except DpsTlsError as exc:
-        if accepted:
-            exc.details['changed'] = True
+        exc.details['changed'] = True
         raise
 
 
