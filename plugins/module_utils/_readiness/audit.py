@@ -80,12 +80,6 @@ def roots_in(bundle):
     return {name: item.sha256 in fingerprints for name, item in BUILTIN_ROOTS.items()}
 
 
-def trusted_roots(root, family):
-    """(bundle path, {builtin name: trusted}) from the system bundle's fingerprints, as ca_trust reads it."""
-    bundle = trust_store(root, family)
-    return bundle, roots_in(bundle)
-
-
 def _device_context(stack, bundle, ca_file, server_name):
     """The context an OpenSSL app on this device gets by default, verifying like a DPS device."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
