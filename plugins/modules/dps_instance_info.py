@@ -93,7 +93,7 @@ def read_instances(azure):
     params = azure.params
     instance.validate_info_query(params['resource_group'], params['name'])
     azure.credential_plan()
-    api = instance.DpsInstances(azure.dps_client(), azure.waiter(), azure.azure_errors)
+    api = instance.DpsInstances(client=azure.dps_client(), waiter=azure.waiter(), azure_errors=azure.azure_errors)
     return instance.instance_info(api, resource_group=params['resource_group'], name=params['name'])
 
 
