@@ -202,7 +202,8 @@ def manage_certificate(azure):
     desired = certificate.DesiredCertificate(azure.params)
     azure.credential_plan()
     api = certificate.DpsCertificates(client=azure.dps_client(), azure_errors=azure.azure_errors,
-                                      resource_group=desired.resource_group, dps_name=desired.dps_name)
+                                      resource_group=desired.resource_group, dps_name=desired.dps_name,
+                                      waiter=azure.waiter())
     return certificate.ensure_certificate(api, desired, check_mode=azure.check_mode, diff=azure.diff)
 
 

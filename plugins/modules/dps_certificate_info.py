@@ -93,7 +93,8 @@ def read_certificates(azure):
     certificate.validate_location(params)
     azure.credential_plan()
     api = certificate.DpsCertificates(client=azure.dps_client(), azure_errors=azure.azure_errors,
-                                      resource_group=params['resource_group'], dps_name=params['dps_name'])
+                                      resource_group=params['resource_group'], dps_name=params['dps_name'],
+                                      waiter=azure.waiter())
     return certificate.certificate_info(api, name=params['name'])
 
 

@@ -17,7 +17,7 @@ POLLING_INTERVAL = 2
 RETRY_TOTAL = 5
 RETRY_BACKOFF_FACTOR = 0.5
 RETRY_BACKOFF_MAX = 30
-# Only these are sent again after a connection broke mid-answer.
+# Requests that change nothing: a lost answer to one of them leaves no doubt about the outcome.
 SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
 
 
@@ -48,12 +48,13 @@ def _deadline_retry_policy_class():
             options['read_timeout'] = left
 
         def increment(self, settings, response=None, error=None):
-            # A write whose connection broke after it was sent may have been applied: sending it again could
-            # collide with its own operation (409) and hide that. The caller reports the unknown outcome instead.
+            # A write whose connection broke after it was sent may have been applied. azure-core sends an idempotent
+            # one (PUT, DELETE) again; either way the outcome is counted as unknown, so that the task reports a
+            # change, and says so when the retry fails too.
             from azure.core.exceptions import ServiceResponseError
             request = getattr(response, 'http_request', None)
             if isinstance(error, ServiceResponseError) and getattr(request, 'method', 'GET') not in SAFE_METHODS:
-                return False
+                self.waiter.lost_answers += 1
             return super().increment(settings, response=response, error=error)
 
         def sleep(self, settings, transport, response=None):

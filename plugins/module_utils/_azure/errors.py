@@ -238,18 +238,28 @@ class Writes:
     """The one way to send a write: a failure once Azure accepted a write of this task (or may have: the answer
     was lost) is reported with changed: true, and a lost answer says that a rerun converges."""
 
-    def __init__(self, azure_errors_factory):
+    def __init__(self, azure_errors_factory, waiter=None):
         self.azure_errors = azure_errors_factory
+        self.waiter = waiter
         self.accepted = False
+
+    def _lost_answers(self):
+        return getattr(self.waiter, 'lost_answers', 0)
 
     @contextlib.contextmanager
     def sending(self, operation):
         """Around one write request and the wait for its outcome."""
+        lost_before = self._lost_answers()
         try:
             with self.azure_errors(operation):
                 yield
-        except AzureConnectionError as exc:
-            if exc.details.get('error_kind') == ANSWER_LOST:
+        except Exception as exc:
+            lost = self._lost_answers() > lost_before
+            if lost and isinstance(exc, DpsTlsError) and UNKNOWN_OUTCOME not in exc.message:
+                # The retry of a write whose first answer was lost failed: the first one may have been applied.
+                exc.message = '%s; %s' % (exc.message, UNKNOWN_OUTCOME)
+                exc.args = (exc.message,)
+            if lost or getattr(exc, 'details', {}).get('error_kind') == ANSWER_LOST:
                 self.accepted = True
             raise
         self.accepted = True

@@ -58,10 +58,6 @@ class AzureModule:
         description = self._plan.describe() if self._plan else None
         return errors.azure_errors(operation, description)
 
-    def writes(self):
-        """The task's record of accepted writes (see errors.Writes)."""
-        return errors.Writes(self.azure_errors)
-
     def run(self, action):
         """exit_json with action(self)'s result, or fail_json with the collection error it raised."""
         run_module(self.module, lambda: action(self))

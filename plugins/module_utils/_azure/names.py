@@ -18,7 +18,8 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 class NameRule:
     """A compiled full-match pattern and the sentence that explains it to the user."""
 
-    def __init__(self, pattern, explanation, check=None):
+    def __init__(self, what, pattern, explanation, check=None):
+        self.what = what
         self.pattern = re.compile(pattern)
         self.explanation = explanation
         self.check = check
@@ -31,30 +32,35 @@ class NameRule:
     def require(self, option, value):
         """value, or InvalidInputError naming the option; the value is quoted with repr (newlines stay visible)."""
         if not self.accepts(value):
-            raise InvalidInputError(option, '%r is not valid: %s' % (value, self.explanation))
+            raise InvalidInputError(option, '%r is not a valid %s: %s' % (value, self.what, self.explanation))
         return value
 
 
 SUBSCRIPTION_ID = NameRule(
+    'subscription id',
     r'[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}',
     'a subscription id is a GUID such as 00000000-0000-0000-0000-000000000000')
 # ARM: 1-90 letters, digits, '_', '-', '.', '(' and ')'; it cannot end with '.' (so '.' and '..' are out).
 RESOURCE_GROUP = NameRule(
+    'resource group name',
     r'[\w().-]{0,89}[\w()-]',
     'a resource group name has 1-90 letters, digits, underscores, hyphens, periods and parentheses, and does not '
     'end with a period')
 # FACTS: 3-64 letters, digits, hyphens; starts and ends with a letter or digit; not all digits.
 DPS_NAME = NameRule(
+    'DPS instance name',
     r'[A-Za-z0-9][A-Za-z0-9-]{1,62}[A-Za-z0-9]',
     'use 3-64 letters, digits and hyphens, start and end with a letter or digit, and not only digits',
     check=lambda value: not value.isdigit())
 # A certificate name is the last segment of its ARM id: no leading or trailing period (some front ends drop a
 # trailing one, and '.' or '..' is a dot segment).
 CERTIFICATE_NAME = NameRule(
+    'certificate name',
     r'[A-Za-z0-9_-](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9_-])?',
     'use 1-256 letters, digits, ".", "-" or "_", not starting or ending with "."')
 # An IoT hub's host name, as it appears in its connection string.
 HOST_NAME = NameRule(
+    'IoT hub host name',
     r'(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}',
     'HostName must be a DNS host name such as my-hub.azure-devices.net')
 

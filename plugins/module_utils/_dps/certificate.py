@@ -315,11 +315,11 @@ class DpsCertificates:
     reported as changed.
     """
 
-    def __init__(self, client, azure_errors, resource_group, dps_name):
+    def __init__(self, client, azure_errors, resource_group, dps_name, waiter=None):
         self.ops = client.dps_certificate
         self.instances = client.iot_dps_resource
         self.azure_errors = azure_errors
-        self.writes = Writes(azure_errors)
+        self.writes = Writes(azure_errors, waiter)
         self.where = dict(resource_group_name=resource_group, provisioning_service_name=dps_name)
         self.dps_name = dps_name
 
@@ -470,7 +470,8 @@ def ensure_certificate(api, desired, check_mode=False, diff=False):
         raise DpsTlsError('DPS did not mark certificate %s verified' % desired.name, changed=True)
     if after is not None and desired.state == 'present' and after.get('sha256') is None:
         after['sha256'] = desired.sha256
-    result = dict(changed=bool(steps), certificate=after or {}, steps=steps)
+    # A write whose answer was lost and that a retry found applied changed the certificate too.
+    result = dict(changed=bool(steps) or api.writes.accepted, certificate=after or {}, steps=steps)
     if after and after.get('verification_code'):
         result['verification_code'] = after['verification_code']
     if desired.warnings:

@@ -27,7 +27,7 @@ class DpsInstances:
         self.ops = client.iot_dps_resource
         self.waiter = waiter
         self.azure_errors = azure_errors
-        self.writes = Writes(azure_errors)
+        self.writes = Writes(azure_errors, waiter)
 
     def get(self, resource_group, name):
         """The instance as a plain dict, or None when Azure says it does not exist (and only then)."""

@@ -269,3 +269,19 @@ def test_writes_mark_changed_only_after_an_accepted_or_lost_write():
                 pass
             raise errors.AzureTimeoutError('later')
     assert err.value.details['changed'] is True
+
+
+def test_a_failed_retry_of_a_write_whose_answer_was_lost_is_an_unknown_outcome():
+    from azure.core.exceptions import HttpResponseError
+
+    class Clock:
+        lost_answers = 0
+    clock = Clock()
+    writes = errors.Writes(errors.azure_errors, clock)
+    with pytest.raises(errors.AzureApiError) as err:
+        with writes.changed_on_failure():
+            with writes.sending('creating x'):
+                clock.lost_answers += 1  # the first PUT's answer was lost; its retry collides with it
+                raise api_error(409, 'AnotherOperationInProgress', 'busy', cls=HttpResponseError)
+    assert err.value.details['changed'] is True
+    assert 'outcome is unknown' in err.value.message
