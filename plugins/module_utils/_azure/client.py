@@ -21,6 +21,12 @@ RETRY_BACKOFF_MAX = 30
 SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
 
 
+def _expired(waiter, what):
+    return AzureTimeoutError(
+        'timeout=%ss reached while %s; nothing more was sent. Run the task again later, or raise timeout'
+        % (waiter.timeout, what), error_kind='timeout', timeout=waiter.timeout)
+
+
 def _deadline_retry_policy_class():
     from azure.core.pipeline.policies import RetryPolicy
 
@@ -39,7 +45,7 @@ def _deadline_retry_policy_class():
         def _configure_timeout(self, request, absolute_timeout, is_response_error):
             left = self.waiter.remaining()
             if left <= 0:
-                raise self._expired('sending %s %s' % (request.http_request.method,
+                raise _expired(self.waiter, 'sending %s %s' % (request.http_request.method,
                                                       request.http_request.url.split('?', 1)[0]))
             super()._configure_timeout(request, left, is_response_error)
             # A server that stalls mid-answer is cut at the deadline.
@@ -63,14 +69,10 @@ def _deadline_retry_policy_class():
                 wait = self.get_backoff_time(settings)
             if wait >= self.waiter.remaining():
                 status = getattr(getattr(response, 'http_response', None), 'status_code', None)
-                raise self._expired('waiting %ss to retry after %s' % (
+                raise _expired(self.waiter, 'waiting %ss to retry after %s' % (
                     wait, 'HTTP %s' % status if status else 'a broken connection'))
             super().sleep(settings, transport, response=response)
 
-        def _expired(self, what):
-            return AzureTimeoutError(
-                'timeout=%ss reached while %s; nothing more was sent. Run the task again later, or raise timeout'
-                % (self.waiter.timeout, what), error_kind='timeout', timeout=self.waiter.timeout)
 
     return DeadlineRetryPolicy
 

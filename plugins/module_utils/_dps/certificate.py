@@ -16,10 +16,14 @@ import hashlib
 import re
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import names
-from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import Writes, read_or_none
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError, InvalidInputError, MissingDependencyError)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import proof
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_api import DpsCertificates, EtagConflict
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_plan import (
+    plan, predicted, refuse_verify_without_code)
+
+__all__ = ['DpsCertificates', 'EtagConflict', 'certificate_info', 'ensure_certificate', 'plan']
 
 EXPIRY_WARNING_DAYS = 30
 STATES = ('present', 'absent')
@@ -302,100 +306,11 @@ def certificate_view(raw):
     return view
 
 
-class EtagConflict(Exception):
-    """DPS answered 412: the certificate changed since it was read. done: the steps that went through before."""
-
-    done = ()
-
-
-class DpsCertificates:
-    """The certificate operations of an IotDpsClient, with errors mapped and 412 reported as EtagConflict.
-
-    writes records whether Azure accepted a write of this task (errors.Writes), so that a later failure is
-    reported as changed.
-    """
-
-    def __init__(self, client, azure_errors, resource_group, dps_name, waiter=None):
-        self.ops = client.dps_certificate
-        self.instances = client.iot_dps_resource
-        self.azure_errors = azure_errors
-        self.writes = Writes(azure_errors, waiter)
-        self.where = dict(resource_group_name=resource_group, provisioning_service_name=dps_name)
-        self.dps_name = dps_name
-
-    def _write(self, operation, method, **kwargs):
-        from azure.core.exceptions import HttpResponseError
-        with self.writes.sending(operation):
-            try:
-                result = method(**dict(self.where, **kwargs))
-            except HttpResponseError as exc:
-                if exc.status_code == 412:
-                    raise EtagConflict(operation)
-                raise
-        return result.as_dict() if hasattr(result, 'as_dict') else result
-
-    @staticmethod
-    def _if_match(etag):
-        from azure.core import MatchConditions
-        return dict(etag=etag, match_condition=MatchConditions.IfNotModified)
-
-    def get(self, name):
-        """The certificate as a plain dict, or None when DPS says it does not exist (and only then)."""
-        found = read_or_none(self.azure_errors, 'reading certificate %s of DPS instance %s' % (name, self.dps_name),
-                             lambda: self.ops.get(certificate_name=name, **self.where))
-        return found.as_dict() if found is not None else None
-
-    def instance_exists(self):
-        return read_or_none(self.azure_errors, 'reading DPS instance %s' % self.dps_name,
-                            lambda: self.instances.get(**self.where)) is not None
-
-    def list(self):
-        with self.azure_errors('listing the certificates of DPS instance %s' % self.dps_name):
-            result = self.ops.list(**self.where)
-        return [item.as_dict() for item in (result.value or [])]
-
-    def upload(self, name, body, etag=None):
-        kwargs = self._if_match(etag) if etag else {}
-        return self._write('uploading certificate %s to DPS instance %s' % (name, self.dps_name),
-                           self.ops.create_or_update, certificate_name=name, certificate_description=body, **kwargs)
-
-    def generate_code(self, name, etag):
-        return self._write('generating a verification code for certificate %s' % name,
-                           self.ops.generate_verification_code, certificate_name=name, **self._if_match(etag))
-
-    def verify(self, name, etag, verification_pem):
-        return self._write('verifying certificate %s' % name, self.ops.verify_certificate, certificate_name=name,
-                           request={'certificate': verification_pem}, **self._if_match(etag))
-
-    def delete(self, name, etag):
-        return self._write('deleting certificate %s from DPS instance %s' % (name, self.dps_name),
-                           self.ops.delete, certificate_name=name, **self._if_match(etag))
-
-
 def _public(view):
     """A view without the bookkeeping fields that change on every write (for diffs)."""
     if view is None:
         return {}
     return dict((k, v) for k, v in view.items() if k not in ('etag', 'created', 'updated', 'verification_code'))
-
-
-def plan(desired, current):
-    """The steps that bring `current` (a view, or None) to `desired`: upload, prove, code, delete."""
-    if desired.state == 'absent':
-        return ['delete'] if current is not None else []
-    steps = []
-    same = current is not None and current['thumbprint'] == desired.thumbprint
-    if not same:
-        steps.append('upload')
-    verified_now = same and current['is_verified']
-    if desired.verified and not verified_now:
-        if desired.key is not None:
-            steps.append('prove')
-        elif desired.proof is not None:
-            steps.append('verify')
-        else:
-            steps.append('code')
-    return steps
 
 
 def _run_step(api, desired, step, view):
@@ -433,33 +348,6 @@ def _apply(api, desired, current, steps):
     if view is not None and code and 'code' in steps:
         view['verification_code'] = code
     return view
-
-
-def _predicted(desired, current, steps):
-    """What check mode reports: the reading as it would be after the steps."""
-    if 'delete' in steps:
-        return None
-    view = dict(current or {}, **desired.view())
-    view.setdefault('etag', None)
-    if 'upload' in steps:
-        view.update(is_verified=False, etag=None)
-    if 'prove' in steps or 'verify' in steps:
-        view['is_verified'] = True
-    return view
-
-
-def refuse_verify_without_code(desired, current):
-    """A verification certificate proves a code DPS issued for the certificate as uploaded now; an upload voids it."""
-    if current is None:
-        why = 'is not uploaded to DPS instance %s yet' % desired.dps_name
-    else:
-        why = 'on DPS instance %s holds another certificate that this task would replace' % desired.dps_name
-    raise InvalidInputError(
-        'verification_certificate',
-        'certificate %s %s, so DPS has no verification code it could prove. Run the task without '
-        'verification_certificate first: it uploads the certificate and returns the verification code; then issue '
-        'the verification certificate with that code as its subject CN and run again with it. Nothing was changed.' % (
-            desired.name, why))
 
 
 def ensure_certificate(api, desired, check_mode=False, diff=False):
@@ -502,7 +390,7 @@ def _converge(api, desired, check_mode):
         current, steps = _read_and_plan(api, desired)
         first = current if attempt == 1 else first
         if check_mode or not steps:
-            return first, _predicted(desired, current, steps) if steps else current, steps
+            return first, predicted(desired, current, steps) if steps else current, steps
         try:
             after = _apply(api, desired, current, steps)
         except EtagConflict as exc:
