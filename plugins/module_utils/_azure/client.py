@@ -45,8 +45,8 @@ def _deadline_retry_policy_class():
         def _configure_timeout(self, request, absolute_timeout, is_response_error):
             left = self.waiter.remaining()
             if left <= 0:
-                raise _expired(self.waiter, 'sending %s %s' % (request.http_request.method,
-                                                      request.http_request.url.split('?', 1)[0]))
+                raise _expired(self.waiter, 'sending %s %s' % (
+                    request.http_request.method, request.http_request.url.split('?', 1)[0]))
             super()._configure_timeout(request, left, is_response_error)
             # A server that stalls mid-answer is cut at the deadline.
             options = request.context.options
@@ -72,7 +72,6 @@ def _deadline_retry_policy_class():
                 raise _expired(self.waiter, 'waiting %ss to retry after %s' % (
                     wait, 'HTTP %s' % status if status else 'a broken connection'))
             super().sleep(settings, transport, response=response)
-
 
     return DeadlineRetryPolicy
 

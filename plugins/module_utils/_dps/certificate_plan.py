@@ -26,7 +26,6 @@ def plan(desired, current):
     return steps
 
 
-
 def predicted(desired, current, steps):
     """What check mode reports: the reading as it would be after the steps."""
     if 'delete' in steps:

@@ -29,6 +29,7 @@ READ_ONLY_FIELDS = ('id', 'name', 'type', 'etag', 'systemData', 'resourcegroup',
 READ_ONLY_PROPERTIES = ('state', 'provisioningState', 'serviceOperationsHostName', 'deviceProvisioningHostName',
                         'idScope')
 
+
 # ------------------------------------------------------------------------------------------------------- compare
 
 def _key_is_readable(fields):
@@ -183,7 +184,6 @@ def update_body(raw, desired):
     _apply_mutable(properties, desired, properties_of(raw).get('iotHubs'))
     body['tags'] = desired_tags(raw.get('tags') or {}, desired)
     return body
-
 
 
 def ensure_instance(api, desired, check_mode=False, diff=False):
