@@ -21,7 +21,9 @@ options:
         O(subscription_id)) is a failure that names O(subscription_id), never an empty list.
     type: str
   resource_group:
-    description: The resource group to list; omit it (and O(name)) to list the whole subscription.
+    description:
+      - The resource group to list; omit it (and O(name)) to list the whole subscription.
+      - A resource group that does not exist is a failure naming O(resource_group), never an empty list.
     type: str
 extends_documentation_fragment:
   - iotops.dps_tls.azure
