@@ -21,7 +21,7 @@ GROUPS = "resourceGroups"
 DEFAULT_RESOURCE_GROUPS = (
     "rg", "rg1", "rg-dps-tls", "rg-dps-instance", "rg-info", "rg-info-1", "rg-info-2", "rg-catalogue", "rg-drills",
     "rg-certs", "rg-secrets", "rg-pipelines", "rg-devices", "rg-fleet", "rg-role", "rg-bench", "rg-enroll",
-    "rg-enrollments", "rg-demo", "rg-site", "rg-gate", "iot-fleet", "iot-demo", "iot-prod")
+    "rg-enrollments", "rg-demo", "rg-site", "rg-gate", "demo", "iot-fleet", "iot-demo", "iot-prod")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 PROVIDER = "/providers/Microsoft.Devices"
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
