@@ -56,7 +56,7 @@ def running_endpoints(state_dir):
 
 class Emulator:
     def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False,
-                 device_port=None):
+                 device_port=None, resource_groups=()):
         if not is_loopback(host):
             raise ValueError("the emulator listens on loopback addresses only, not %s" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -76,6 +76,7 @@ class Emulator:
         self.identity = Identity(self.state_dir, self.ca)
         self.pipelines = pipelines.AzureDevOps(self.state_dir)
         self.store = Store(self.state_dir)
+        arm.ensure_default_groups(self, arm.DEFAULT_RESOURCE_GROUPS + tuple(resource_groups or ()))
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()

@@ -15,6 +15,13 @@ from dpsemu.server import ApiError, Response
 
 SERVICES = "provisioningServices"
 OPERATIONS = "operations"
+GROUPS = "resourceGroups"
+# Resource groups that exist from the start (the emulator invents no other way to have one): the names the
+# collection's tests, demo and docs use. More come with --resource-group or a PUT of the group.
+DEFAULT_RESOURCE_GROUPS = (
+    "rg", "rg1", "rg-dps-tls", "rg-dps-instance", "rg-info", "rg-info-1", "rg-info-2", "rg-catalogue", "rg-drills",
+    "rg-certs", "rg-secrets", "rg-pipelines", "rg-devices", "rg-fleet", "rg-role", "rg-bench", "rg-enroll",
+    "rg-enrollments", "rg-demo", "rg-site", "rg-gate", "demo", "iot-fleet", "iot-demo", "iot-prod")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 PROVIDER = "/providers/Microsoft.Devices"
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
@@ -77,6 +84,45 @@ def settle(app, now=None):
             app.store.save()
 
 
+def ensure_default_groups(app, names):
+    """Create the resource groups that exist from the start (kept across restarts)."""
+    with app.store.lock:
+        groups = app.store.section(GROUPS)
+        for name in names:
+            groups.setdefault(name.lower(), {"name": name})
+        app.store.save()
+
+
+def require_group(app, rg):
+    """ARM answers 404 ResourceGroupNotFound for anything addressed inside a group that does not exist."""
+    if rg.lower() not in app.store.section(GROUPS):
+        raise ApiError(404, "ResourceGroupNotFound", "Resource group '%s' could not be found." % rg)
+
+
+def _group_url(app, sub, rg):
+    return "/subscriptions/%s/resourceGroups/%s" % (app.identity.subscription_id, rg)
+
+
+def put_group(app, request, sub, rg):
+    _guard(app, request, sub)
+    with app.store.lock:
+        groups = app.store.section(GROUPS)
+        status = 200 if rg.lower() in groups else 201
+        groups[rg.lower()] = {"name": rg}
+        app.store.save()
+    return Response(status, {"id": _group_url(app, sub, rg), "name": rg, "properties": {
+        "provisioningState": "Succeeded"}})
+
+
+def get_group(app, request, sub, rg):
+    _guard(app, request, sub)
+    require_group(app, rg)
+    if request.method == "HEAD":
+        return Response(204)
+    return Response(200, {"id": _group_url(app, sub, rg), "name": app.store.section(GROUPS)[rg.lower()]["name"],
+                          "properties": {"provisioningState": "Succeeded"}})
+
+
 def _not_found(rg, name):
     return ApiError(404, "ResourceNotFound", "The Resource '%s/%s' under resource group '%s' was not found."
                     % (dps.RESOURCE_TYPE, name, rg))
@@ -104,6 +150,7 @@ def _start_operation(app, request, record, kind, before):
 
 def get_instance(app, request, sub, rg, name):
     _guard(app, request, sub)
+    require_group(app, rg)
     with app.store.lock:
         record = app.store.section(SERVICES).get(_key(sub, rg, name))
         if record is None:
@@ -113,6 +160,7 @@ def get_instance(app, request, sub, rg, name):
 
 def put_instance(app, request, sub, rg, name):
     _guard(app, request, sub)
+    require_group(app, rg)
     body = request.json()
     with app.store.lock:
         services = app.store.section(SERVICES)
@@ -150,6 +198,7 @@ def new_record(app, sub, rg, name):
 
 def patch_instance(app, request, sub, rg, name):
     _guard(app, request, sub)
+    require_group(app, rg)
     body = request.json()
     if not isinstance(body, dict) or set(body) - {"tags"}:
         raise ApiError(400, "InvalidRequestContent", "PATCH updates tags only: send {\"tags\": {...}}.")
@@ -167,6 +216,7 @@ def patch_instance(app, request, sub, rg, name):
 
 def delete_instance(app, request, sub, rg, name):
     _guard(app, request, sub)
+    require_group(app, rg)
     with app.store.lock:
         record = app.store.section(SERVICES).get(_key(sub, rg, name))
         if record is None:
@@ -194,6 +244,7 @@ def operation_result(app, request, sub, rg, name, op_id):
 
 def list_in_group(app, request, sub, rg):
     _guard(app, request, sub)
+    require_group(app, rg)
     prefix = _key(sub, rg, "")
     return _listing(app, lambda key: key.startswith(prefix))
 
@@ -234,6 +285,7 @@ def seed(app, body):
     sub, rg, name = app.identity.subscription_id, body["resourceGroup"], body["name"]
     dps.check_name(name)
     with app.store.lock:
+        app.store.section(GROUPS).setdefault(rg.lower(), {"name": rg})
         record = new_record(app, sub, rg, name)
         record.update(wanted, state="Active", provisioningState="Succeeded", etag=dps.new_etag())
         if body.get("idScope"):
@@ -244,6 +296,9 @@ def seed(app, body):
 
 
 def register(router):
+    router.add("PUT", SUB + r"/resourcegroups/(?P<rg>[^/]+)", put_group)
+    router.add("GET", SUB + r"/resourcegroups/(?P<rg>[^/]+)", get_group)
+    router.add("HEAD", SUB + r"/resourcegroups/(?P<rg>[^/]+)", get_group)
     router.add("GET", INSTANCE, get_instance)
     router.add("PUT", INSTANCE, put_instance)
     router.add("PATCH", INSTANCE, patch_instance)

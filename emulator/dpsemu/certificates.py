@@ -64,6 +64,7 @@ def thumbprint(cert):
 
 
 def _instance(app, sub, rg, name):
+    arm.require_group(app, rg)
     record = app.store.section(arm.SERVICES).get(arm._key(sub, rg, name))  # pylint: disable=protected-access
     if record is None:
         raise arm._not_found(rg, name)  # pylint: disable=protected-access

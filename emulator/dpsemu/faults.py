@@ -7,7 +7,8 @@ import threading
 
 ERROR_STATUSES = (429, 500, 503)
 # concurrent_write: another writer changes the resource (its etag) just before the call runs.
-ACTIONS = ("status", "reset", "fail_operation", "concurrent_write")
+# drop_answer: the request is applied, then the connection is reset instead of answering (a lost answer).
+ACTIONS = ("status", "reset", "fail_operation", "concurrent_write", "drop_answer")
 LOG_LIMIT = 5000
 
 
@@ -16,8 +17,8 @@ class FaultError(ValueError):
 
 
 class Faults:
-    """Rules consumed by matching requests: answer with an error status, reset the connection,
-    or make the next long-running operation end Failed."""
+    """Rules consumed by matching requests: answer with an error status, reset the connection (before or after
+    applying the request), or make the next long-running operation end Failed."""
 
     def __init__(self):
         self._lock = threading.Lock()

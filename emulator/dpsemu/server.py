@@ -69,6 +69,18 @@ class Request:
         return {k: ("***" if k.lower() in SECRET_PARAMS else v) for k, v in self.query.items()}
 
 
+def has_dot_segment(target):
+    """True when the raw request path holds a '.' or '..' segment, written out or percent-encoded (%2e)."""
+    path = urllib.parse.urlsplit(target).path
+    for segment in path.split("/"):
+        decoded = segment
+        for _ in range(3):  # %252e%252e decodes twice
+            decoded = urllib.parse.unquote(decoded)
+        if decoded in (".", "..") or "/" in decoded and any(p in (".", "..") for p in decoded.split("/")):
+            return True
+    return False
+
+
 class Router:
     """(method, path pattern) -> handler(app, request, **groups). Patterns match case-insensitively, as ARM does."""
 
@@ -89,7 +101,8 @@ class Router:
                 return handler(app, request, **match.groupdict())
         if path_matched:
             raise ApiError(405, "MethodNotAllowed", "The method %s is not allowed on %s." % (request.method, request.path))
-        raise ApiError(404, "NotFound", "No route for %s %s." % (request.method, request.path))
+        # Not ARM's ResourceNotFound: a client must never read an unknown route as "the resource is absent".
+        raise ApiError(404, "NoRouteFound", "No route for %s %s." % (request.method, request.path))
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -106,14 +119,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         request = Request(self.command, self.path, self.headers, self.rfile.read(length) if length else b"")
         fault = None
+        if has_dot_segment(self.path):
+            # Checked on the raw path before routing, so that a client that sends one fails loudly in every test.
+            self._send(app, request, ApiError(400, "InvalidPathDotSegment",
+                                              "The request path has a '.' or '..' segment.").response(), None)
+            return
         if not request.path.startswith("/_emulator/"):
-            fault = app.faults.take(request.method, request.path, ("status", "reset"))
+            fault = app.faults.take(request.method, request.path, ("status", "reset", "drop_answer"))
         if fault and fault["action"] == "reset":
             app.requests.add(request.method, request.path, request.loggable_query(), None, request.request_id,
                              fault="reset")
             self._reset()
             return
-        if fault:
+        if fault and fault["action"] == "status":
             response = ApiError(
                 fault["status"],
                 "TooManyRequests" if fault["status"] == 429 else "InjectedFault",
@@ -122,6 +140,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             ).response()
         else:
             response = self._route(app, request)
+        if fault and fault["action"] == "drop_answer":
+            app.requests.add(request.method, request.path, request.loggable_query(), response.status,
+                             request.request_id, fault="drop_answer")
+            self._reset()
+            return
+        self._send(app, request, response, fault)
+
+    def _send(self, app, request, response, fault):
         response.headers["x-ms-request-id"] = request.request_id
         payload = response.payload()
         if not request.path.startswith("/_emulator/"):

@@ -24,7 +24,9 @@ description:
     answers 412 because someone else changed the certificate, the task reads it again and retries once.
 options:
   name:
-    description: The name of the certificate on the DPS instance (letters, digits, C(.), C(-), C(_)).
+    description:
+      - The name of the certificate on the DPS instance, 1-256 letters, digits, C(.), C(-) and C(_), not starting or
+        ending with C(.). It is part of the request path, so C(.), C(..) and anything with C(/) are refused.
     type: str
     required: true
   dps_name:
@@ -199,7 +201,9 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import certifi
 def manage_certificate(azure):
     desired = certificate.DesiredCertificate(azure.params)
     azure.credential_plan()
-    api = certificate.DpsCertificates(azure.dps_client(), azure.azure_errors, desired.resource_group, desired.dps_name)
+    api = certificate.DpsCertificates(client=azure.dps_client(), azure_errors=azure.azure_errors,
+                                      resource_group=desired.resource_group, dps_name=desired.dps_name,
+                                      waiter=azure.waiter())
     return certificate.ensure_certificate(api, desired, check_mode=azure.check_mode, diff=azure.diff)
 
 

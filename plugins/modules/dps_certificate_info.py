@@ -90,12 +90,11 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import certifi
 
 def read_certificates(azure):
     params = azure.params
-    if params['name'] is not None and not certificate.NAME_PATTERN.match(params['name']):
-        raise certificate.InvalidInputError('name', 'use 1-256 letters, digits, ".", "-" or "_"')
-    certificate.validate_dps_name(params['dps_name'])
+    certificate.validate_location(params)
     azure.credential_plan()
-    api = certificate.DpsCertificates(azure.dps_client(), azure.azure_errors, params['resource_group'],
-                                      params['dps_name'])
+    api = certificate.DpsCertificates(client=azure.dps_client(), azure_errors=azure.azure_errors,
+                                      resource_group=params['resource_group'], dps_name=params['dps_name'],
+                                      waiter=azure.waiter())
     return certificate.certificate_info(api, name=params['name'])
 
 

@@ -26,7 +26,9 @@ options:
     type: str
     required: true
   resource_group:
-    description: The resource group of the instance.
+    description:
+      - The resource group of the instance (1-90 letters, digits, underscores, hyphens, periods and parentheses,
+        not ending with a period). It must exist; a missing group fails the task naming O(resource_group).
     type: str
     required: true
   location:
@@ -105,7 +107,9 @@ options:
         type: str
         required: true
       allocation_weight:
-        description: The hub's weight for the V(Hashed) allocation policy. Left out, a linked hub keeps its current weight.
+        description:
+          - The hub's weight for the V(Hashed) allocation policy, 1-1000. Left out, a linked hub keeps its current
+            weight.
         type: int
       apply_allocation_policy:
         description: Whether the allocation policy applies to this hub. Left out, a linked hub keeps its current value.
@@ -116,7 +120,9 @@ options:
         value on an existing instance fails the task.
     type: bool
   tags:
-    description: Resource tags.
+    description:
+      - Resource tags. ARM tags map strings to strings - a nested value (a dict or list) is refused, naming the tag.
+        At most 50 tags; names up to 512 characters without C(<>%&\?/); values up to 256 characters.
     type: dict
   append_tags:
     description:
@@ -140,8 +146,10 @@ options:
     default: true
   timeout:
     description:
-      - How many seconds the whole task may take, retries and waiting included. The module polls at the pace
-        Azure asks for (C(Retry-After)).
+      - How many seconds the whole task may take, 1-86400. Every wait counts against it - connecting, reading an
+        answer, retries, C(Retry-After) pauses and polls of long-running operations. The module polls at the pace
+        Azure asks for (C(Retry-After)); a pause longer than the time left fails the task at once, saying what was
+        still running.
     type: int
     default: 600
 extends_documentation_fragment:
@@ -303,7 +311,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instanc
 def manage_instance(azure):
     desired = instance.DesiredInstance(azure.params)
     azure.credential_plan()  # incomplete Azure options fail here, before any request
-    api = instance.DpsInstances(azure.dps_client(), azure.waiter(), azure.azure_errors)
+    api = instance.DpsInstances(client=azure.dps_client(), waiter=azure.waiter(), azure_errors=azure.azure_errors)
     return instance.ensure_instance(api, desired, check_mode=azure.check_mode, diff=azure.diff)
 
 

@@ -21,7 +21,9 @@ options:
         O(subscription_id)) is a failure that names O(subscription_id), never an empty list.
     type: str
   resource_group:
-    description: The resource group to list; omit it (and O(name)) to list the whole subscription.
+    description:
+      - The resource group to list; omit it (and O(name)) to list the whole subscription.
+      - A resource group that does not exist is a failure naming O(resource_group), never an empty list.
     type: str
 extends_documentation_fragment:
   - iotops.dps_tls.azure
@@ -93,7 +95,7 @@ def read_instances(azure):
     params = azure.params
     instance.validate_info_query(params['resource_group'], params['name'])
     azure.credential_plan()
-    api = instance.DpsInstances(azure.dps_client(), azure.waiter(), azure.azure_errors)
+    api = instance.DpsInstances(client=azure.dps_client(), waiter=azure.waiter(), azure_errors=azure.azure_errors)
     return instance.instance_info(api, resource_group=params['resource_group'], name=params['name'])
 
 

@@ -2,12 +2,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn azure-core and azure-identity exceptions into one clear collection error.
 
-An authentication failure is always reported as one: it is never mistaken for "the resource does not exist".
+An authentication failure is always reported as one, and a 404 means "absent" only when Azure says that the
+resource itself is absent: a missing subscription or resource group, or an answer from something that is not
+Azure Resource Manager, fails naming the option at fault.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError
 
@@ -21,11 +24,48 @@ class AzureApiError(DpsTlsError):
 
 
 class AzureConnectionError(DpsTlsError):
-    """The endpoint could not be reached (DNS, TCP, TLS verification)."""
+    """The endpoint could not be reached (DNS, TCP, TLS verification), or the connection broke."""
 
 
 class AzureTimeoutError(DpsTlsError):
     """An operation did not finish within the task's timeout."""
+
+
+# The codes that say "this very resource does not exist": ARM's own, and the one DPS gives for a certificate.
+ABSENT_CODES = ('ResourceNotFound', 'CertificateNotFound')
+
+# A 404 with any other code names something else that is missing: (error_kind, option, what to check).
+NOT_FOUND_CODES = {
+    'SubscriptionNotFound': (
+        'subscription_not_found', 'subscription_id',
+        'check subscription_id (or AZURE_SUBSCRIPTION_ID): Azure does not know this subscription, or the identity '
+        '(%(who)s) cannot see it'),
+    'ResourceGroupNotFound': (
+        'resource_group_not_found', 'resource_group',
+        'check resource_group: it does not exist in this subscription (create it first; nothing was written)'),
+}
+# Any other 404 (an unknown route, InvalidResourceType, or no ARM error body at all).
+UNKNOWN_ROUTE = (
+    'not_resource_manager', 'resource_manager_endpoint',
+    'check resource_manager_endpoint: the endpoint did not answer as Azure Resource Manager does for this '
+    'resource (unknown route or resource type, or not an ARM endpoint), so the resource cannot be called absent')
+
+# The connection broke after the request was sent: the service may or may not have applied it.
+ANSWER_LOST = 'answer_lost'
+UNKNOWN_OUTCOME = ('the outcome is unknown: the connection broke after the request was sent, so Azure may have '
+                   'applied it; run the task again: it reads the current state and converges')
+
+
+def _body_code(response):
+    """The error code of a body that is not in ARM's {"error": {...}} shape (DPS's ErrorDetails: {"code": ...})."""
+    try:
+        body = json.loads(response.text())
+    except Exception:  # pylint: disable=broad-except
+        return None
+    if not isinstance(body, dict):
+        return None
+    code = body.get('code') or body.get('Code')
+    return str(code) if code else None
 
 
 def _response_facts(exc):
@@ -34,12 +74,32 @@ def _response_facts(exc):
     status = getattr(exc, 'status_code', None) or getattr(response, 'status_code', None)
     error = getattr(exc, 'error', None)
     code = getattr(error, 'code', None)
+    if code is None and response is not None and hasattr(response, 'text'):
+        code = _body_code(response)
     message = getattr(error, 'message', None) or getattr(exc, 'message', None) or str(exc)
     request_id = None
     if response is not None and getattr(response, 'headers', None) is not None:
         headers = response.headers
         request_id = headers.get('x-ms-request-id') or headers.get('x-ms-correlation-request-id')
     return status, code, message, request_id
+
+
+def is_missing_resource(exc):
+    """True for a 404 that means the resource itself does not exist (and nothing else)."""
+    status, code = _response_facts(exc)[:2]
+    return status == 404 and code in ABSENT_CODES
+
+
+def read_or_none(azure_errors, operation, read):
+    """read(), or None when Azure says the resource is absent; any other error is mapped and raised."""
+    from azure.core.exceptions import HttpResponseError
+    with azure_errors(operation):
+        try:
+            return read()
+        except HttpResponseError as exc:
+            if is_missing_resource(exc):
+                return None
+            raise
 
 
 def _token_service(exc):
@@ -51,30 +111,93 @@ def _token_service(exc):
     return base if '/oauth2/' in base or base.endswith(('/token', '/oidctoken')) else None
 
 
-# ARM answers 404 both for a resource that does not exist and for a subscription it cannot find; only the error code
-# tells them apart, and a wrong subscription must never read as "the resource is absent".
-SUBSCRIPTION_NOT_FOUND = 'SubscriptionNotFound'
+def _first_line(text):
+    text = (text or '').strip()
+    return text.splitlines()[0] if text else ''
 
 
-def is_missing_resource(exc):
-    """True for a 404 that means the resource itself does not exist (not its subscription)."""
-    return _response_facts(exc)[1] != SUBSCRIPTION_NOT_FOUND
-
-
-def _api_message(operation, status, code, message, request_id):
+def _api_message(facts):
+    operation, status, code, message, request_id = (facts[k] for k in (
+        'operation', 'status', 'code', 'message', 'request_id'))
     if status is not None and status < 400:
         # The request was accepted; the long-running operation behind it ended Failed or Canceled.
-        text = '%s failed: the operation ended unsuccessfully' % operation
-        if code:
-            text += ' (%s)' % code
+        text = '%s failed: the operation ended unsuccessfully%s' % (operation, ' (%s)' % code if code else '')
     else:
-        text = '%s failed: HTTP %s' % (operation, status)
-        if code:
-            text += ' %s' % code
-    text += ': %s' % message.strip().splitlines()[0] if message else ''
+        text = '%s failed: HTTP %s%s' % (operation, status, ' %s' % code if code else '')
+    text += ': %s' % _first_line(message) if message else ''
     if request_id:
         text += ' (x-ms-request-id %s)' % request_id
     return text
+
+
+def _tls_failure(facts):
+    # azure-identity wraps a TLS failure of the token request as an authentication error: it is not one.
+    return AzureConnectionError('%s failed: the TLS certificate of an Azure endpoint could not be verified (set '
+                                'ca_bundle for a private cloud or the emulator): %s' % (
+                                    facts['operation'], _first_line(facts['text'])),
+                                error_kind='connection', operation=facts['operation'])
+
+
+def _authentication(facts):
+    # azure-identity raises ClientAuthenticationError (or its CredentialUnavailableError) with no response when no
+    # token could be had; ARM answers 401 when it rejects the token (e.g. the wrong audience). A token service that
+    # refuses the request itself (Azure DevOps' OIDC endpoint, Entra ID) answers 401 too: say which.
+    token_service, code, request_id = facts['token_service'], facts['code'], facts['request_id']
+    extra = '%s%s' % (' %s' % code if code else '', ', x-ms-request-id %s' % request_id if request_id else '')
+    if facts['status'] == 401 and token_service:
+        where = 'the token service %s refused the request (HTTP 401%s)' % (token_service, extra)
+        if 'oidctoken' in token_service:
+            where += ('; for auth_source azure_pipelines the step must map $(System.AccessToken) to '
+                      'SYSTEM_ACCESSTOKEN and the pipeline must be allowed to use the service connection')
+    elif facts['status'] == 401:
+        where = 'Azure Resource Manager rejected the token (HTTP 401%s)' % extra
+    else:
+        where = 'no token could be obtained'
+    return AzureAuthenticationError('Authentication failed during %s with %s: %s: %s' % (
+        facts['operation'], facts['who'], where, _first_line(facts['message'] or facts['text'])),
+        error_kind='authentication', **facts['details'])
+
+
+def _forbidden(facts):
+    return AzureAuthenticationError(
+        _api_message(facts) + ' - the identity (%s) is authenticated but lacks permission' % facts['who'],
+        error_kind='authorization', **facts['details'])
+
+
+def _unreachable(facts):
+    return AzureConnectionError('%s failed: cannot reach Azure: %s (check resource_manager_endpoint, '
+                                'authority_host and ca_bundle)' % (facts['operation'], _first_line(facts['text'])),
+                                error_kind='connection', operation=facts['operation'])
+
+
+def _answer_lost(facts):
+    return AzureConnectionError('%s failed: %s (%s)' % (facts['operation'], UNKNOWN_OUTCOME,
+                                                        _first_line(facts['text'])),
+                                error_kind=ANSWER_LOST, operation=facts['operation'])
+
+
+def _not_found_elsewhere(facts):
+    kind, option, hint = NOT_FOUND_CODES.get(facts['code'], UNKNOWN_ROUTE)
+    return AzureApiError('%s - %s' % (_api_message(facts), hint % facts), error_kind=kind, option=option,
+                         **facts['details'])
+
+
+def _api(facts):
+    return AzureApiError(_api_message(facts), error_kind='api', **facts['details'])
+
+
+def _rows(core):
+    """(does this row apply to the facts?, the error it makes), first match wins."""
+    return (
+        (lambda f: 'CERTIFICATE_VERIFY_FAILED' in f['text'] or 'certificate verify failed' in f['text'],
+         _tls_failure),
+        (lambda f: isinstance(f['exc'], core.ClientAuthenticationError) or f['status'] == 401, _authentication),
+        (lambda f: f['status'] == 403, _forbidden),
+        (lambda f: isinstance(f['exc'], core.ServiceRequestError), _unreachable),
+        (lambda f: isinstance(f['exc'], core.ServiceResponseError), _answer_lost),
+        (lambda f: f['code'] in NOT_FOUND_CODES or (f['status'] == 404 and f['code'] not in ABSENT_CODES),
+         _not_found_elsewhere),
+    )
 
 
 def map_azure_error(exc, operation, credential_description=None):
@@ -85,55 +208,16 @@ def map_azure_error(exc, operation, credential_description=None):
         return None
     if not isinstance(exc, core.AzureError):
         return None
-    who = credential_description or 'the configured credentials'
     status, code, message, request_id = _response_facts(exc)
     details = dict(status=status, error_code=code, request_id=request_id, operation=operation)
-    details = dict((k, v) for k, v in details.items() if v is not None)
-    text = str(exc)
-    if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
-        # azure-identity wraps a TLS failure of the token request as an authentication error: it is not one.
-        return AzureConnectionError('%s failed: the TLS certificate of an Azure endpoint could not be verified (set '
-                                    'ca_bundle for a private cloud or the emulator): %s' % (
-                                        operation, text.strip().splitlines()[0]),
-                                    error_kind='connection', operation=operation)
-    if isinstance(exc, core.ClientAuthenticationError) or status == 401:
-        # azure-identity raises ClientAuthenticationError (or its CredentialUnavailableError) with no response when
-        # no token could be had; ARM answers 401 when it rejects the token (e.g. the wrong audience). A token
-        # service that refuses the request itself (Azure DevOps' OIDC endpoint, Entra ID) answers 401 too: say which.
-        token_service = _token_service(exc)
-        facts = '%s%s' % (' %s' % code if code else '', ', x-ms-request-id %s' % request_id if request_id else '')
-        if status == 401 and token_service:
-            where = 'the token service %s refused the request (HTTP 401%s)' % (token_service, facts)
-            if 'oidctoken' in token_service:
-                where += ('; for auth_source azure_pipelines the step must map $(System.AccessToken) to '
-                          'SYSTEM_ACCESSTOKEN and the pipeline must be allowed to use the service connection')
-        elif status == 401:
-            where = 'Azure Resource Manager rejected the token (HTTP 401%s)' % facts
-        else:
-            where = 'no token could be obtained'
-        first_line = (message or str(exc)).strip().splitlines()[0] if (message or str(exc)).strip() else ''
-        return AzureAuthenticationError('Authentication failed during %s with %s: %s: %s' % (
-            operation, who, where, first_line), error_kind='authentication', **details)
-    if status == 403:
-        return AzureAuthenticationError(
-            _api_message(operation, status, code, message, request_id) +
-            ' - the identity (%s) is authenticated but lacks permission' % who,
-            error_kind='authorization', **details)
-    if isinstance(exc, core.ServiceRequestError):
-        return AzureConnectionError('%s failed: cannot reach Azure: %s (check resource_manager_endpoint, '
-                                    'authority_host and ca_bundle)' % (operation, exc),
-                                    error_kind='connection', operation=operation)
-    if isinstance(exc, core.ServiceResponseError):
-        return AzureConnectionError('%s failed: the connection broke while waiting for Azure: %s' % (operation, exc),
-                                    error_kind='connection', operation=operation)
-    if isinstance(exc, core.HttpResponseError) and code == SUBSCRIPTION_NOT_FOUND:
-        return AzureApiError(_api_message(operation, status, code, message, request_id) +
-                             ' - check subscription_id (or AZURE_SUBSCRIPTION_ID): Azure does not know this '
-                             'subscription, or the identity (%s) cannot see it' % who,
-                             error_kind='subscription_not_found', option='subscription_id', **details)
-    if isinstance(exc, core.HttpResponseError):
-        return AzureApiError(_api_message(operation, status, code, message, request_id), error_kind='api', **details)
-    return AzureApiError('%s failed: %s' % (operation, exc), error_kind='api', operation=operation)
+    facts = dict(exc=exc, operation=operation, status=status, code=code, message=message, request_id=request_id,
+                 who=credential_description or 'the configured credentials', text=str(exc),
+                 token_service=_token_service(exc),
+                 details=dict((k, v) for k, v in details.items() if v is not None))
+    for applies, make in _rows(core):
+        if applies(facts):
+            return make(facts)
+    return _api(facts)
 
 
 @contextlib.contextmanager
@@ -148,3 +232,44 @@ def azure_errors(operation, credential_description=None):
         if mapped is None:
             raise
         raise mapped from exc
+
+
+class Writes:
+    """The one way to send a write: a failure once Azure accepted a write of this task (or may have: the answer
+    was lost) is reported with changed: true, and a lost answer says that a rerun converges."""
+
+    def __init__(self, azure_errors_factory, waiter=None):
+        self.azure_errors = azure_errors_factory
+        self.waiter = waiter
+        self.accepted = False
+
+    def _lost_answers(self):
+        return getattr(self.waiter, 'lost_answers', 0)
+
+    @contextlib.contextmanager
+    def sending(self, operation):
+        """Around one write request and the wait for its outcome."""
+        lost_before = self._lost_answers()
+        try:
+            with self.azure_errors(operation):
+                yield
+        except Exception as exc:
+            lost = self._lost_answers() > lost_before
+            if lost and isinstance(exc, DpsTlsError) and UNKNOWN_OUTCOME not in exc.message:
+                # The retry of a write whose first answer was lost failed: the first one may have been applied.
+                exc.message = '%s; %s' % (exc.message, UNKNOWN_OUTCOME)
+                exc.args = (exc.message,)
+            if lost or getattr(exc, 'details', {}).get('error_kind') == ANSWER_LOST:
+                self.accepted = True
+            raise
+        self.accepted = True
+
+    @contextlib.contextmanager
+    def changed_on_failure(self):
+        """Around a whole task: its failure after an accepted write still changed the resource."""
+        try:
+            yield
+        except DpsTlsError as exc:
+            if self.accepted:
+                exc.details['changed'] = True
+            raise

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth, client, errors, waiter
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth, client, errors, names, waiter
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.module import run_module
 
 DEFAULT_TIMEOUT = 600
+# The option every Azure module with a deadline shares.
+TIMEOUT_OPTION = dict(type='int', default=DEFAULT_TIMEOUT)
 
 
 class AzureModule:
@@ -24,23 +26,32 @@ class AzureModule:
         self.diff = self.module._diff
         self._settings = None
         self._plan = None
+        self._waiter = None
 
     def waiter(self):
-        """The task's overall deadline (option timeout, when the module has one)."""
-        return waiter.Waiter(self.params.get('timeout') or DEFAULT_TIMEOUT)
+        """The task's one overall deadline (option timeout, when the module has one), started at the first call."""
+        if self._waiter is None:
+            timeout = self.params.get('timeout')
+            if timeout is None:
+                timeout = DEFAULT_TIMEOUT
+            names.require_in_range('timeout', timeout, names.TIMEOUT_RANGE, ' seconds')
+            self._waiter = waiter.Waiter(timeout)
+        return self._waiter
 
     def credential_plan(self):
         """Which credential the options choose; raises InvalidInputError before any network call."""
         if self._plan is None:
             self._settings = auth.AzureSettings(self.params)
-            self._plan = auth.plan_credential(self._settings)
+            plan = auth.plan_credential(self._settings)
+            # The subscription goes into every request path.
+            names.SUBSCRIPTION_ID.require('subscription_id', plan.subscription_id)
+            self._plan = plan
         return self._plan
 
     def dps_client(self):
         plan = self.credential_plan()
         credential = auth.build_credential(plan)
-        return client.dps_client(self._settings, credential, plan.subscription_id,
-                                 self.params.get('timeout') or DEFAULT_TIMEOUT)
+        return client.dps_client(self._settings, credential, plan.subscription_id, self.waiter())
 
     def azure_errors(self, operation):
         """Context manager: Azure SDK exceptions in the block become one clear collection error."""

@@ -17,6 +17,8 @@ class Waiter:
         self.clock = clock
         self.sleep = sleep
         self.deadline = clock() + timeout
+        # Writes whose connection broke after they were sent (counted by the retry policy, read by errors.Writes).
+        self.lost_answers = 0
 
     def remaining(self):
         return max(0.0, self.deadline - self.clock())

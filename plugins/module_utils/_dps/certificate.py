@@ -15,14 +15,18 @@ import datetime
 import hashlib
 import re
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import is_missing_resource
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import names
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError, InvalidInputError, MissingDependencyError)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance, proof
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import proof
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_api import DpsCertificates, EtagConflict
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_plan import (
+    plan, predicted, refuse_verify_without_code)
+
+__all__ = ['DpsCertificates', 'EtagConflict', 'certificate_info', 'ensure_certificate', 'plan']
 
 EXPIRY_WARNING_DAYS = 30
-# DPS certificate names: letters, digits, '-', '.', '_', at most 256 characters (a path segment of the ARM id).
-NAME_PATTERN = re.compile(r'^[A-Za-z0-9._-]{1,256}$')
+STATES = ('present', 'absent')
 PEM_CERT_RE = re.compile(r'-----BEGIN CERTIFICATE-----\s+.*?-----END CERTIFICATE-----', re.DOTALL)
 
 DPS_CERTIFICATE_ARGUMENT_SPEC = dict(
@@ -36,7 +40,7 @@ DPS_CERTIFICATE_ARGUMENT_SPEC = dict(
     private_key_path=dict(type='path'),
     private_key_passphrase=dict(type='str', no_log=True),
     verification_certificate=dict(type='str'),
-    state=dict(type='str', default='present', choices=['present', 'absent']),
+    state=dict(type='str', default=STATES[0], choices=list(STATES)),
 )
 MUTUALLY_EXCLUSIVE = [('certificate', 'certificate_path'), ('private_key', 'private_key_path'),
                       ('private_key', 'verification_certificate'), ('private_key_path', 'verification_certificate')]
@@ -185,10 +189,15 @@ def check_proof_signature(option, proof_cert, ca_cert):
 
 def validate_dps_name(dps_name):
     """The instance's name follows the DPS naming rules: refuse a bad one before any request."""
-    try:
-        instance.validate_name(dps_name)
-    except InvalidInputError as exc:
-        raise InvalidInputError('dps_name', exc.reason) from exc
+    names.DPS_NAME.require('dps_name', dps_name)
+
+
+def validate_location(params):
+    """Every value that goes into the request path of a certificate call, checked before any request."""
+    names.RESOURCE_GROUP.require('resource_group', params['resource_group'])
+    validate_dps_name(params['dps_name'])
+    if params.get('name') is not None:
+        names.CERTIFICATE_NAME.require('name', params['name'])
 
 
 class DesiredCertificate:
@@ -204,9 +213,7 @@ class DesiredCertificate:
         self.warnings = []
         self.cert = self.key = self.proof = None
         self.proof_code = None
-        if not NAME_PATTERN.match(self.name or ''):
-            raise InvalidInputError('name', 'use 1-256 letters, digits, ".", "-" or "_"')
-        validate_dps_name(self.dps_name)
+        validate_location(params)
         if self.state == 'absent':
             return
         option, data = 'certificate', params.get('certificate')
@@ -299,80 +306,6 @@ def certificate_view(raw):
     return view
 
 
-class EtagConflict(Exception):
-    """DPS answered 412: the certificate changed since it was read."""
-
-
-class DpsCertificates:
-    """The certificate operations of an IotDpsClient, with errors mapped and 412 reported as EtagConflict."""
-
-    def __init__(self, client, azure_errors, resource_group, dps_name):
-        self.ops = client.dps_certificate
-        self.instances = client.iot_dps_resource
-        self.azure_errors = azure_errors
-        self.where = dict(resource_group_name=resource_group, provisioning_service_name=dps_name)
-        self.dps_name = dps_name
-
-    def _call(self, operation, method, **kwargs):
-        from azure.core.exceptions import HttpResponseError
-        with self.azure_errors(operation):
-            try:
-                result = method(**dict(self.where, **kwargs))
-            except HttpResponseError as exc:
-                if exc.status_code == 412:
-                    raise EtagConflict(operation)
-                raise
-        return result.as_dict() if hasattr(result, 'as_dict') else result
-
-    @staticmethod
-    def _if_match(etag):
-        from azure.core import MatchConditions
-        return dict(etag=etag, match_condition=MatchConditions.IfNotModified)
-
-    def get(self, name):
-        from azure.core.exceptions import ResourceNotFoundError
-        with self.azure_errors('reading certificate %s of DPS instance %s' % (name, self.dps_name)):
-            try:
-                return self.ops.get(certificate_name=name, **self.where).as_dict()
-            except ResourceNotFoundError as exc:
-                if not is_missing_resource(exc):
-                    raise
-                return None
-
-    def instance_exists(self):
-        from azure.core.exceptions import ResourceNotFoundError
-        with self.azure_errors('reading DPS instance %s' % self.dps_name):
-            try:
-                self.instances.get(**self.where)
-            except ResourceNotFoundError as exc:
-                if not is_missing_resource(exc):
-                    raise
-                return False
-        return True
-
-    def list(self):
-        with self.azure_errors('listing the certificates of DPS instance %s' % self.dps_name):
-            result = self.ops.list(**self.where)
-        return [item.as_dict() for item in (result.value or [])]
-
-    def upload(self, name, body, etag=None):
-        kwargs = self._if_match(etag) if etag else {}
-        return self._call('uploading certificate %s to DPS instance %s' % (name, self.dps_name),
-                          self.ops.create_or_update, certificate_name=name, certificate_description=body, **kwargs)
-
-    def generate_code(self, name, etag):
-        return self._call('generating a verification code for certificate %s' % name,
-                          self.ops.generate_verification_code, certificate_name=name, **self._if_match(etag))
-
-    def verify(self, name, etag, verification_pem):
-        return self._call('verifying certificate %s' % name, self.ops.verify_certificate, certificate_name=name,
-                          request={'certificate': verification_pem}, **self._if_match(etag))
-
-    def delete(self, name, etag):
-        return self._call('deleting certificate %s from DPS instance %s' % (name, self.dps_name),
-                          self.ops.delete, certificate_name=name, **self._if_match(etag))
-
-
 def _public(view):
     """A view without the bookkeeping fields that change on every write (for diffs)."""
     if view is None:
@@ -380,129 +313,53 @@ def _public(view):
     return dict((k, v) for k, v in view.items() if k not in ('etag', 'created', 'updated', 'verification_code'))
 
 
-def plan(desired, current):
-    """The steps that bring `current` (a view, or None) to `desired`: upload, prove, code, delete."""
-    if desired.state == 'absent':
-        return ['delete'] if current is not None else []
-    steps = []
-    same = current is not None and current['thumbprint'] == desired.thumbprint
-    if not same:
-        steps.append('upload')
-    verified_now = same and current['is_verified']
-    if desired.verified and not verified_now:
-        if desired.key is not None:
-            steps.append('prove')
-        elif desired.proof is not None:
-            steps.append('verify')
-        else:
-            steps.append('code')
-    return steps
+def _run_step(api, desired, step, view):
+    """One step with the etag of the previous answer; (the new reading as a view, the verification code or None)."""
+    etag = view['etag'] if view else None
+    if step == 'delete':
+        api.delete(desired.name, etag)
+        return None, None
+    if step == 'upload':
+        return certificate_view(api.upload(desired.name, desired.upload_body(), etag)), None
+    if step == 'verify':
+        pem = desired.proof.public_bytes(_crypto()[1].Encoding.PEM).decode('ascii')
+        return certificate_view(api.verify(desired.name, etag, pem)), None
+    answer = certificate_view(api.generate_code(desired.name, etag))
+    code = answer.get('verification_code')
+    if not code:
+        raise DpsTlsError('DPS did not return a verification code for certificate %s' % desired.name)
+    if step == 'prove':
+        pem = proof.verification_certificate(desired.cert, desired.key, code)
+        return certificate_view(api.verify(desired.name, answer['etag'], pem)), code
+    return answer, code
 
 
-def _apply(api, desired, current, steps, wrote):
-    """Run the steps with the etag of each previous answer; returns the last reading (a view).
-
-    wrote gets one entry per write the service accepted, so that a later failure can say something changed.
-    """
-    view = current
-    code = None
+def _apply(api, desired, current, steps):
+    """Run the steps in order; returns the last reading (a view). An EtagConflict carries the steps done before it."""
+    view, code, done = current, None, []
     for step in steps:
-        etag = view['etag'] if view else None
-        if step == 'delete':
-            api.delete(desired.name, etag)
-            return None
-        if step == 'upload':
-            view = certificate_view(api.upload(desired.name, desired.upload_body(), etag))
-            wrote.append(step)
-        elif step in ('prove', 'code'):
-            answer = certificate_view(api.generate_code(desired.name, etag))
-            wrote.append(step)
-            code = answer.get('verification_code')
-            if not code:
-                raise DpsTlsError('DPS did not return a verification code for certificate %s' % desired.name)
-            view = answer
-            if step == 'prove':
-                pem = proof.verification_certificate(desired.cert, desired.key, code)
-                view = certificate_view(api.verify(desired.name, view['etag'], pem))
-        elif step == 'verify':
-            pem = desired.proof.public_bytes(_crypto()[1].Encoding.PEM).decode('ascii')
-            view = certificate_view(api.verify(desired.name, etag, pem))
-    if code and 'code' in steps:
+        try:
+            view, step_code = _run_step(api, desired, step, view)
+        except EtagConflict as exc:
+            exc.done = done
+            raise
+        code = step_code or code
+        done.append(step)
+    if view is not None and code and 'code' in steps:
         view['verification_code'] = code
     return view
 
 
-def _predicted(desired, current, steps):
-    """What check mode reports: the reading as it would be after the steps."""
-    if 'delete' in steps:
-        return None
-    view = dict(current or {}, **desired.view())
-    view.setdefault('etag', None)
-    if 'upload' in steps:
-        view.update(is_verified=False, etag=None)
-    if 'prove' in steps or 'verify' in steps:
-        view['is_verified'] = True
-    return view
-
-
-def refuse_verify_without_code(desired, current):
-    """A verification certificate proves a code DPS issued for the certificate as uploaded now; an upload voids it."""
-    if current is None:
-        why = 'is not uploaded to DPS instance %s yet' % desired.dps_name
-    else:
-        why = 'on DPS instance %s holds another certificate that this task would replace' % desired.dps_name
-    raise InvalidInputError(
-        'verification_certificate',
-        'certificate %s %s, so DPS has no verification code it could prove. Run the task without '
-        'verification_certificate first: it uploads the certificate and returns the verification code; then issue '
-        'the verification certificate with that code as its subject CN and run again with it. Nothing was changed.' % (
-            desired.name, why))
-
-
 def ensure_certificate(api, desired, check_mode=False, diff=False):
     """read -> plan -> (check mode stops) -> apply; on a 412, read again and retry once."""
-    wrote = []
-    try:
-        return _ensure_certificate(api, desired, check_mode, diff, wrote)
-    except DpsTlsError as exc:
-        if wrote:
-            # A write went through before the failure: the task did change the certificate.
-            exc.details['changed'] = True
-        raise
-
-
-def _ensure_certificate(api, desired, check_mode, diff, wrote):
-    first = done = None
-    for attempt in (1, 2):
-        current = api.get(desired.name)
-        current = certificate_view(current) if current is not None else None
-        if attempt == 1:
-            first = current
-        if current is None and desired.state == 'present' and not api.instance_exists():
-            # Otherwise check mode would promise an upload that can never happen.
-            raise DpsTlsError('DPS instance %s does not exist in resource group %s' % (
-                desired.dps_name, desired.resource_group), error_kind='not_found')
-        steps = plan(desired, current)
-        if 'upload' in steps and 'verify' in steps:
-            refuse_verify_without_code(desired, current)
-        if check_mode or not steps:
-            after = _predicted(desired, current, steps) if steps else current
-            break
-        try:
-            after = _apply(api, desired, current, steps, wrote)
-            break
-        except EtagConflict as exc:
-            if attempt == 2:
-                raise DpsTlsError('%s failed twice with HTTP 412: the certificate keeps changing under this task '
-                                  '(another writer?)' % exc, error_kind='precondition_failed')
-            # what the first attempt wrote before the conflict is part of this task's change, as the result says
-            done = list(wrote)
+    with api.writes.changed_on_failure():
+        first, after, steps = _converge(api, desired, check_mode)
     if 'verify' in steps and after is not None and not after['is_verified']:
-        raise DpsTlsError('DPS did not mark certificate %s verified' % desired.name)
+        raise DpsTlsError('DPS did not mark certificate %s verified' % desired.name, changed=True)
     if after is not None and desired.state == 'present' and after.get('sha256') is None:
         after['sha256'] = desired.sha256
-    steps = list(dict.fromkeys((done or []) + steps))  # a proof retried after a 412 is still one step
-    result = dict(changed=bool(steps), certificate=after or {}, steps=steps)
+    # A write whose answer was lost and that a retry found applied changed the certificate too.
+    result = dict(changed=bool(steps) or api.writes.accepted, certificate=after or {}, steps=steps)
     if after and after.get('verification_code'):
         result['verification_code'] = after['verification_code']
     if desired.warnings:
@@ -512,7 +369,43 @@ def _ensure_certificate(api, desired, check_mode, diff, wrote):
     return result
 
 
+def _read_and_plan(api, desired):
+    """The current reading (a view, or None) and the steps that bring it to the desired state."""
+    current = api.get(desired.name)
+    current = certificate_view(current) if current is not None else None
+    if current is None and desired.state == 'present' and not api.instance_exists():
+        # Otherwise check mode would promise an upload that can never happen.
+        raise DpsTlsError('DPS instance %s does not exist in resource group %s' % (
+            desired.dps_name, desired.resource_group), error_kind='not_found', option='dps_name')
+    steps = plan(desired, current)
+    if 'upload' in steps and 'verify' in steps:
+        refuse_verify_without_code(desired, current)
+    return current, steps
+
+
+def _converge(api, desired, check_mode):
+    """(the first reading, the reading after, the steps taken); a 412 makes it read, plan and apply once more."""
+    first, done = None, []
+    for attempt in (1, 2):
+        current, steps = _read_and_plan(api, desired)
+        first = current if attempt == 1 else first
+        if check_mode or not steps:
+            return first, predicted(desired, current, steps) if steps else current, steps
+        try:
+            after = _apply(api, desired, current, steps)
+        except EtagConflict as exc:
+            if attempt == 2:
+                raise DpsTlsError('%s failed twice with HTTP 412: the certificate keeps changing under this task '
+                                  '(another writer?)' % exc, error_kind='precondition_failed')
+            # what the first attempt did before the conflict is part of this task's change, as the result says
+            done = list(exc.done)
+            continue
+        return first, after, list(dict.fromkeys(done + steps))  # a proof retried after a 412 is still one step
+    raise AssertionError('unreachable')  # pragma: no cover
+
+
 def certificate_info(api, name=None):
+    """certificates: the one named, or all certificates of the instance."""
     if name:
         raw = api.get(name)
         return dict(changed=False, certificates=[certificate_view(raw)] if raw is not None else [])

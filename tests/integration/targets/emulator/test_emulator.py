@@ -394,6 +394,56 @@ def test_state_survives_restart():
     dps.begin_delete(resource_group_name=RG, provisioning_service_name=KEPT).result()
 
 
+def raw_request(method, target, token):
+    """A request whose path goes on the wire exactly as written (http.client resolves no dot segments)."""
+    import http.client
+    from urllib.parse import urlsplit
+    parts = urlsplit(URL)
+    conn = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl.create_default_context(cafile=CA),
+                                       timeout=30)
+    try:
+        conn.request(method, target, headers={"Authorization": "Bearer " + token})
+        answer = conn.getresponse()
+        raw = answer.read()
+        return answer.status, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+def test_dot_segments_are_refused_before_routing():
+    token = secret_credential().get_token(URL + "/.default").token
+    base = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Devices/provisioningServices/%s" % (
+        SUBSCRIPTION, RG, "dps-dots")
+    for tail in ("/certificates/..", "/certificates/.", "/certificates/%2e%2e", "/certificates/%2E", "/./x/..",
+                 "/certificates/%252e%252e"):
+        status, answer = raw_request("DELETE", base + tail + "?api-version=2022-02-05", token)
+        assert status == 400 and answer["error"]["code"] == "InvalidPathDotSegment", (tail, status, answer)
+
+
+def test_missing_resource_group_and_unknown_route_are_not_resource_not_found():
+    dps = client()
+    exc = expect_http_error(404, "ResourceGroupNotFound", lambda: dps.iot_dps_resource.get(
+        resource_group_name="rg-that-does-not-exist", provisioning_service_name="dps-anything"))
+    assert "Resource group 'rg-that-does-not-exist' could not be found." in exc.message
+    expect_http_error(404, "ResourceGroupNotFound", lambda: dps.iot_dps_resource.begin_create_or_update(
+        resource_group_name="rg-that-does-not-exist", provisioning_service_name="dps-void", iot_dps_description=body(),
+        polling=False))
+    headers = {"Authorization": "Bearer " + secret_credential().get_token(URL + "/.default").token}
+    status, _headers, answer = call("GET", "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Devices/"
+                                           "provisioningServices/x/extra/path?api-version=2022-02-05" % (SUBSCRIPTION, RG),
+                                    headers=headers)
+    assert status == 404 and answer["error"]["code"] == "NoRouteFound", (status, answer)
+    group = "/subscriptions/%s/resourcegroups/rg-made-here?api-version=2021-04-01" % SUBSCRIPTION
+    assert call("GET", group, headers=headers)[2]["error"]["code"] == "ResourceGroupNotFound"
+    assert call("PUT", group, data={"location": "westeurope"}, headers=headers)[0] == 201
+    assert call("GET", group, headers=headers)[0] == 200
+    dps.iot_dps_resource.begin_create_or_update(
+        resource_group_name="rg-made-here", provisioning_service_name="dps-in-new-group", iot_dps_description=body(),
+        polling=False)
+    assert dps.iot_dps_resource.get(resource_group_name="rg-made-here",
+                                    provisioning_service_name="dps-in-new-group").name == "dps-in-new-group"
+
+
 PHASES = {
     "before-restart": [
         test_every_credential_gets_a_token_for_arm,
@@ -408,6 +458,8 @@ PHASES = {
         test_connection_reset_is_retried,
         test_failed_operation,
         test_request_log_never_holds_secrets,
+        test_dot_segments_are_refused_before_routing,
+        test_missing_resource_group_and_unknown_route_are_not_resource_not_found,
         test_prepare_restart,
     ],
     "after-restart": [test_state_survives_restart],

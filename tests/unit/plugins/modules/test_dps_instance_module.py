@@ -64,3 +64,33 @@ def test_info_name_needs_resource_group(capsys):
     result = run(dps_instance_info, dict(AZURE, name='dps-1'), capsys)
     assert result['failed'] is True
     assert result['option'] == 'resource_group'
+
+
+def _documented_options(module):
+    import yaml
+    return yaml.safe_load(module.DOCUMENTATION)['options']
+
+
+def test_documented_choices_are_the_table_s():
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance_desired as table
+    options = _documented_options(dps_instance)
+    assert options['sku']['choices'] == list(table.SKUS)
+    assert options['allocation_policy']['choices'] == list(table.ALLOCATION_POLICIES)
+    assert options['public_network_access']['choices'] == list(table.PUBLIC_NETWORK_ACCESS)
+    assert options['state']['choices'] == list(table.STATES)
+    rules = options['ip_filter_rules']['suboptions']
+    assert rules['action']['choices'] == list(table.IP_FILTER_ACTIONS)
+    assert rules['target']['choices'] == list(table.IP_FILTER_TARGETS)
+
+
+@pytest.mark.parametrize('args, option', [
+    (dict(name='..', resource_group='rg'), 'name'),
+    (dict(name='dps-ok', resource_group='..'), 'resource_group'),
+    (dict(name='dps-ok', resource_group='rg', timeout=0), 'timeout'),
+    (dict(name='dps-ok', resource_group='rg', timeout=10 ** 10), 'timeout'),
+    (dict(name='dps-ok', resource_group='rg', subscription_id='../x'), 'subscription_id'),
+    (dict(name='dps-ok', resource_group='rg', tags=dict(owner=dict(team='x'))), 'tags.owner'),
+])
+def test_path_names_and_numbers_are_refused_before_any_client(args, option, capsys):
+    result = run(dps_instance, dict(AZURE, location='westeurope', **args), capsys)
+    assert result['failed'] and result['option'] == option

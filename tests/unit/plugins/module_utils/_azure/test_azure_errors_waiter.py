@@ -207,6 +207,81 @@ def test_a_missing_subscription_is_not_a_missing_resource():
     assert 'check subscription_id' in mapped.message and 'HTTP 404 SubscriptionNotFound' in mapped.message
 
 
-@pytest.mark.parametrize('code', ['ResourceNotFound', 'ResourceGroupNotFound', None])
-def test_other_404s_mean_the_resource_is_missing(code):
+@pytest.mark.parametrize('code', ['ResourceNotFound', 'CertificateNotFound'])
+def test_only_the_resource_s_own_not_found_code_means_absent(code):
     assert errors.is_missing_resource(api_error(404, code, 'Not found.', cls=ResourceNotFoundError)) is True
+
+
+@pytest.mark.parametrize('code, option, kind', [
+    ('ResourceGroupNotFound', 'resource_group', 'resource_group_not_found'),
+    ('SubscriptionNotFound', 'subscription_id', 'subscription_not_found'),
+    ('InvalidResourceType', 'resource_manager_endpoint', 'not_resource_manager'),
+    ('NoRouteFound', 'resource_manager_endpoint', 'not_resource_manager'),
+    (None, 'resource_manager_endpoint', 'not_resource_manager'),
+])
+def test_other_404s_fail_naming_the_option_at_fault(code, option, kind):
+    exc = api_error(404, code, 'Not found.', cls=ResourceNotFoundError)
+    assert errors.is_missing_resource(exc) is False
+    mapped = errors.map_azure_error(exc, 'reading DPS instance dps1')
+    assert mapped.details['option'] == option and mapped.details['error_kind'] == kind
+    assert 'check %s' % option in mapped.message
+
+
+def test_a_404_without_an_arm_body_is_not_absent():
+    class Plain(FakeResponse):
+        def text(self, encoding=None):
+            return '<html>Not Found</html>'
+    exc = ResourceNotFoundError(response=Plain(404, {}))
+    assert errors.is_missing_resource(exc) is False
+    assert errors.map_azure_error(exc, 'x').details['option'] == 'resource_manager_endpoint'
+
+
+def test_a_dps_error_body_code_is_read_too():
+    exc = ResourceNotFoundError(response=FakeResponse(404, {'code': 'CertificateNotFound', 'message': 'gone'}))
+    assert errors.is_missing_resource(exc) is True
+
+
+def test_a_lost_answer_says_the_outcome_is_unknown():
+    from azure.core.exceptions import ServiceResponseError
+    mapped = errors.map_azure_error(ServiceResponseError('Connection reset by peer'), 'deleting DPS instance x')
+    assert isinstance(mapped, errors.AzureConnectionError)
+    assert mapped.details['error_kind'] == errors.ANSWER_LOST
+    assert 'outcome is unknown' in mapped.message and 'run the task again' in mapped.message
+
+
+def test_writes_mark_changed_only_after_an_accepted_or_lost_write():
+    from azure.core.exceptions import HttpResponseError, ServiceResponseError
+    writes = errors.Writes(errors.azure_errors)
+    with pytest.raises(errors.AzureApiError) as err:
+        with writes.changed_on_failure():
+            with writes.sending('creating x'):
+                raise api_error(409, 'Conflict', 'busy', cls=HttpResponseError)
+    assert 'changed' not in err.value.details
+    with pytest.raises(errors.AzureConnectionError) as err:
+        with writes.changed_on_failure():
+            with writes.sending('creating x'):
+                raise ServiceResponseError('Connection aborted')
+    assert err.value.details['changed'] is True
+    writes = errors.Writes(errors.azure_errors)
+    with pytest.raises(errors.AzureTimeoutError) as err:
+        with writes.changed_on_failure():
+            with writes.sending('creating x'):
+                pass
+            raise errors.AzureTimeoutError('later')
+    assert err.value.details['changed'] is True
+
+
+def test_a_failed_retry_of_a_write_whose_answer_was_lost_is_an_unknown_outcome():
+    from azure.core.exceptions import HttpResponseError
+
+    class Clock:
+        lost_answers = 0
+    clock = Clock()
+    writes = errors.Writes(errors.azure_errors, clock)
+    with pytest.raises(errors.AzureApiError) as err:
+        with writes.changed_on_failure():
+            with writes.sending('creating x'):
+                clock.lost_answers += 1  # the first PUT's answer was lost; its retry collides with it
+                raise api_error(409, 'AnotherOperationInProgress', 'busy', cls=HttpResponseError)
+    assert err.value.details['changed'] is True
+    assert 'outcome is unknown' in err.value.message

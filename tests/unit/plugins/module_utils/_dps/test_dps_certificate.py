@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import certificate, proof
 
@@ -271,6 +272,7 @@ class FakeApi:
         self.conflicts = conflicts
         self.conflict_at = conflict_at
         self.calls = []
+        self.writes = errors.Writes(errors.azure_errors)
 
     def _maybe_conflict(self, name):
         self.calls.append(name)
@@ -287,25 +289,29 @@ class FakeApi:
         return self.instance
 
     def upload(self, name, body, etag=None):
-        self._maybe_conflict('upload')
-        self.stored = service_view(self.want, etag='e2')
+        with self.writes.sending('upload'):
+            self._maybe_conflict('upload')
+            self.stored = service_view(self.want, etag='e2')
         return self.stored
 
     def generate_code(self, name, etag):
-        self._maybe_conflict('code')
+        with self.writes.sending('code'):
+            self._maybe_conflict('code')
         return service_view(self.want, etag='e3', code='C0DE')
 
     def verify(self, name, etag, pem_text):
-        self._maybe_conflict('verify')
-        signed = x509.load_pem_x509_certificate(pem_text.encode())
-        signed.verify_directly_issued_by(CA)
-        assert signed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == 'C0DE'
-        self.stored = service_view(self.want, verified=True, etag='e4')
+        with self.writes.sending('verify'):
+            self._maybe_conflict('verify')
+            signed = x509.load_pem_x509_certificate(pem_text.encode())
+            signed.verify_directly_issued_by(CA)
+            assert signed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == 'C0DE'
+            self.stored = service_view(self.want, verified=True, etag='e4')
         return self.stored
 
     def delete(self, name, etag):
-        self._maybe_conflict('delete')
-        self.stored = None
+        with self.writes.sending('delete'):
+            self._maybe_conflict('delete')
+            self.stored = None
 
 
 def test_prove_then_rerun():
@@ -314,7 +320,9 @@ def test_prove_then_rerun():
     result = certificate.ensure_certificate(api, want, diff=True)
     assert result['changed'] and result['certificate']['is_verified']
     assert result['diff']['before'] == {} and result['diff']['after']['is_verified']
-    again = certificate.ensure_certificate(api, want)
+    rerun = FakeApi(want)  # a new task: its own record of writes
+    rerun.stored = api.stored
+    again = certificate.ensure_certificate(rerun, want)
     assert not again['changed'] and again['steps'] == []
 
 
