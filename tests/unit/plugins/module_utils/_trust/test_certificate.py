@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust import certificate
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
     CertificateError, bundle_fingerprints, check_ca_certificate, normalize_sha256)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate
 
 
 @pytest.fixture(params=["cryptography", "openssl"])
@@ -46,7 +46,8 @@ def test_a_wrong_pin_is_refused(certs, backend):
 @pytest.mark.parametrize("data, words", [
     (lambda c: c["root"].der, "not a PEM certificate"),
     (lambda c: c["root"].pem + c["other"].pem, "contains 2 PEM blocks"),
-    (lambda c: c["key_pem"], "PEM PRIVATE KEY, not a CERTIFICATE"),
+    (lambda c: c["key_pem"], "holds a private key"),
+    (lambda c: c["root"].pem + c["key_pem"], "holds a private key"),
     (lambda c: "just text", "contains no PEM certificate"),
     (lambda c: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64 body is damaged"),
     (lambda c: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "does not parse"),
