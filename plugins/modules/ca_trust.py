@@ -51,16 +51,18 @@ options:
         choices: [digicert_global_root_g2, microsoft_rsa_root_ca_2017, digicert_global_root_g3, microsoft_ecc_root_ca_2017]
       content:
         description:
-          - The root as PEM text.
+          - The root as PEM text. A private key in it fails the task naming this option; its text is masked in every
+            output.
         type: str
       src:
         description:
-          - Path of a PEM file on the managed host (not on the controller).
+          - Path of a PEM file on the managed host (not on the controller). A file that holds a private key is
+            refused.
         type: path
       sha256:
         description:
           - The SHA-256 fingerprint of the certificate, as C(openssl x509 -fingerprint -sha256) prints it or as
-            64 hex digits. Required with O(certificates[].content) and O(certificates[].src).
+            64 hex digits, in either case. Required with O(certificates[].content) and O(certificates[].src).
         type: str
   state:
     description:
@@ -158,7 +160,10 @@ anchors:
       type: str
       sample: digicert_global_root_g2
     sha256:
-      description: SHA-256 fingerprint of the certificate; null when absent was asked with a name only and no anchor exists.
+      description:
+        - SHA-256 fingerprint of the certificate, colon-separated upper-case hex (the form of every fingerprint the
+          collection returns).
+        - Null when absent was asked with a name only and no anchor exists.
       type: str
       sample: "CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F"
     path:

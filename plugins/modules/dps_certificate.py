@@ -17,7 +17,9 @@ description:
   - For keys that never leave an HSM, a two-step flow - without a key, the task returns RV(verification_code) (each
     such run asks for a fresh code, which replaces the previous one); sign a certificate with that code as subject
     CN, then run the task again with it as O(verification_certificate).
-  - Before any call to Azure it checks that the PEM holds exactly one certificate, that it is a CA (basicConstraints
+  - Before any call to Azure it checks that the PEM holds exactly one certificate and no private key (a key in
+    O(certificate), O(certificate_path) or O(verification_certificate) fails the task naming the option, and its
+    text is masked in every output), that it is a CA (basicConstraints
     CA:TRUE) and not expired (a warning within 30 days of expiry), that the key matches it and that the passphrase
     opens the key.
   - Idempotent by thumbprint and verification state. Every write sends the etag just read (C(If-Match)); when DPS
@@ -147,10 +149,13 @@ certificate:
       description: The certificate's subject.
       type: str
     thumbprint:
-      description: SHA-1 fingerprint of the certificate, upper-case hex (how DPS identifies it).
+      description:
+        - SHA-1 fingerprint of the certificate (how DPS identifies it), colon-separated upper-case hex like every
+          fingerprint the collection returns.
+        - Azure CLI and the portal show it without colons; compare with C(thumbprint | replace(':', '')).
       type: str
     sha256:
-      description: SHA-256 fingerprint of the certificate, upper-case hex.
+      description: SHA-256 fingerprint of the certificate, colon-separated upper-case hex.
       type: str
     expiry:
       description: When the certificate expires (ISO 8601, UTC).
@@ -176,8 +181,8 @@ certificate:
   sample:
     name: fleet-ca
     subject: CN=Fleet Root CA,O=Contoso
-    thumbprint: 9F3C1A0E4B5D6C7F8091A2B3C4D5E6F708192A3B
-    sha256: 0B8E31C0D9F2A6B4E8C7D5F3A1B9E7C5D3F1A9B7E5C3D1F9A7B5E3C1D9F7A5B3
+    thumbprint: "9F:3C:1A:0E:4B:5D:6C:7F:80:91:A2:B3:C4:D5:E6:F7:08:19:2A:3B"
+    sha256: "0B:8E:31:C0:D9:F2:A6:B4:E8:C7:D5:F3:A1:B9:E7:C5:D3:F1:A9:B7:E5:C3:D1:F9:A7:B5:E3:C1:D9:F7:A5:B3"
     expiry: "2036-11-29T05:00:00+00:00"
     is_verified: true
     etag: AAAAAAFD6M4=

@@ -69,14 +69,16 @@ certificates:
   description:
     - The certificates found, each with the fields M(iotops.dps_tls.dps_certificate) returns in RV(ignore:certificate),
       plus C(created) and C(updated) (ISO 8601, UTC).
+    - C(thumbprint) (SHA-1) and C(sha256) are colon-separated upper-case hex, like every fingerprint the collection
+      returns.
   returned: always
   type: list
   elements: dict
   sample:
     - name: fleet-ca
       subject: CN=Fleet Root CA,O=Contoso
-      thumbprint: 9F3C1A0E4B5D6C7F8091A2B3C4D5E6F708192A3B
-      sha256: 0B8E31C0D9F2A6B4E8C7D5F3A1B9E7C5D3F1A9B7E5C3D1F9A7B5E3C1D9F7A5B3
+      thumbprint: "9F:3C:1A:0E:4B:5D:6C:7F:80:91:A2:B3:C4:D5:E6:F7:08:19:2A:3B"
+      sha256: "0B:8E:31:C0:D9:F2:A6:B4:E8:C7:D5:F3:A1:B9:E7:C5:D3:F1:A9:B7:E5:C3:D1:F9:A7:B5:E3:C1:D9:F7:A5:B3"
       expiry: "2036-11-29T05:00:00+00:00"
       is_verified: true
       created: "2026-11-29T05:00:00+00:00"

@@ -56,6 +56,7 @@ options:
       - PEM file with the roots to verify the chain against, for example a test root or the emulator's root.
       - Without it the system trust store of the host running the module is used (OpenSSL's default paths,
         which honour E(SSL_CERT_FILE) and E(SSL_CERT_DIR)).
+      - A file that also holds a private key is refused, naming this option.
     type: path
   client_cert:
     description:
@@ -74,7 +75,7 @@ options:
     description:
       - Roots the chain must end in. Each item is a builtin root name (V(digicert_global_root_g2),
         V(microsoft_rsa_root_ca_2017), V(digicert_global_root_g3), V(microsoft_ecc_root_ca_2017)) or a
-        SHA-256 fingerprint (64 hex digits, with or without colons).
+        SHA-256 fingerprint (64 hex digits, with or without colons, in either case).
       - When the chain verifies but ends in another root, the finding V(unexpected_root) is an error.
       - When omitted, any root the trust store trusts is fine. For a non-Azure endpoint such as the emulator, give
         its root in O(ca_file) and, to pin it, its fingerprint here.
@@ -306,7 +307,7 @@ certificate_chain:
       description: Issuer, RFC 4514.
       type: str
     sha256:
-      description: SHA-256 fingerprint of the DER certificate.
+      description: SHA-256 fingerprint of the DER certificate, colon-separated upper-case hex.
       type: str
     not_before:
       description: Start of validity, ISO 8601 UTC.
@@ -353,7 +354,7 @@ trusted_root:
   type: str
   sample: digicert_global_root_g2
 trusted_root_sha256:
-  description: SHA-256 fingerprint of RV(trusted_root).
+  description: SHA-256 fingerprint of RV(trusted_root), colon-separated upper-case hex.
   returned: always
   type: str
 hostname_verified:

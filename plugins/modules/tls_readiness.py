@@ -96,7 +96,8 @@ options:
   ca_file:
     description:
       - Verify the endpoint against this PEM file instead of the device's trust store (an emulator's own CA).
-      - A file without a readable PEM certificate fails the task naming O(ca_file), before the device is audited.
+      - A file without a readable PEM certificate, or one that also holds a private key, fails the task naming
+        O(ca_file), before the device is audited.
     type: path
   timeout:
     description:
@@ -204,7 +205,8 @@ ansible_facts:
                     "ok": false, "path": "/usr/lib/python3/dist-packages/azure_iot_device-1.4.0.dist-info"}]
         pinning_findings:
           description: Pinned certificates that are not builtin roots, each with C(kind) (V(leaf), V(intermediate),
-            V(other_root)), C(path), C(subject), C(sha256), C(blocking) and C(message).
+            V(other_root)), C(path), C(subject), C(sha256) (colon-separated upper-case hex), C(blocking) and
+            C(message).
           type: list
           elements: dict
         handshake:

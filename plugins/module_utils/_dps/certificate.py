@@ -12,22 +12,23 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import hashlib
-import re
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import names
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
-    DpsTlsError, InvalidInputError, MissingDependencyError)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import proof
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_api import DpsCertificates, EtagConflict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_plan import (
     plan, predicted, refuse_verify_without_code)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.proof import check_proof_signature
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import (
+    check_ca, fingerprints, load_certificate, load_pem_certificate, not_after, pem_of)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.keys import load_private_key, matches_certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
+    SHA1_SIZE, CertificateError, as_bytes, normalize_fingerprint)
 
 __all__ = ['DpsCertificates', 'EtagConflict', 'certificate_info', 'ensure_certificate', 'plan']
 
-EXPIRY_WARNING_DAYS = 30
 STATES = ('present', 'absent')
-PEM_CERT_RE = re.compile(r'-----BEGIN CERTIFICATE-----\s+.*?-----END CERTIFICATE-----', re.DOTALL)
 
 DPS_CERTIFICATE_ARGUMENT_SPEC = dict(
     name=dict(type='str', required=True),
@@ -47,144 +48,12 @@ MUTUALLY_EXCLUSIVE = [('certificate', 'certificate_path'), ('private_key', 'priv
 REQUIRED_IF = [('state', 'present', ('certificate', 'certificate_path'), True)]
 
 
-def _crypto():
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-    except ImportError as exc:
-        raise MissingDependencyError('cryptography', 'to check CA certificates and prove possession', error=exc)
-    return x509, serialization
-
-
 def _read(option, path):
     try:
         with open(path, 'rb') as handle:
             return handle.read()
     except (IOError, OSError) as exc:
         raise InvalidInputError(option, 'cannot read %s: %s' % (path, exc.strerror or exc))
-
-
-def _as_bytes(value):
-    return value.encode('utf-8') if not isinstance(value, bytes) else value
-
-
-def _looks_like_der(x509, value):
-    """True when value (bytes, or text that carried binary bytes) is a DER certificate."""
-    candidates = [_as_bytes(value)]
-    if not isinstance(value, bytes):
-        try:
-            candidates.append(value.encode('latin-1'))
-        except UnicodeEncodeError:
-            pass
-        try:
-            candidates.append(base64.b64decode(value, validate=True))
-        except (binascii.Error, ValueError):
-            pass
-    for candidate in candidates:
-        try:
-            x509.load_der_x509_certificate(candidate)
-            return True
-        except ValueError:
-            continue
-    return False
-
-
-def load_pem_certificate(option, data):
-    """The one certificate in PEM data; InvalidInputError when it is not PEM, holds none or several, or is DER."""
-    x509, _serialization = _crypto()
-    if b'-----BEGIN' not in _as_bytes(data):
-        if _looks_like_der(x509, data):
-            raise InvalidInputError(option, 'this is a DER (binary or base64) certificate, not PEM; convert it with '
-                                            'openssl x509 -inform der -in cert.der -out cert.pem')
-        raise InvalidInputError(option, 'not a PEM certificate (no -----BEGIN CERTIFICATE----- block)')
-    data = _as_bytes(data)
-    blocks = PEM_CERT_RE.findall(data.decode('utf-8', 'replace'))
-    if not blocks:
-        raise InvalidInputError(option, 'no -----BEGIN CERTIFICATE----- block (a key or another PEM type?)')
-    if len(blocks) > 1:
-        raise InvalidInputError(option, 'holds %d certificates; give exactly one CA certificate' % len(blocks))
-    try:
-        return x509.load_pem_x509_certificate(blocks[0].encode('ascii'))
-    except ValueError as exc:
-        raise InvalidInputError(option, 'the PEM block is not a valid X.509 certificate (%s)' % exc)
-
-
-def _not_after(cert):
-    value = getattr(cert, 'not_valid_after_utc', None)
-    if value is None:
-        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
-def _not_before(cert):
-    value = getattr(cert, 'not_valid_before_utc', None)
-    if value is None:
-        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
-def check_ca(option, cert, now):
-    """Fail unless cert is a CA (basicConstraints CA:TRUE) valid now; a warning when it expires within 30 days."""
-    x509, _serialization = _crypto()
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
-        raise InvalidInputError(option, 'not a CA certificate (basicConstraints CA:TRUE is missing); DPS needs the '
-                                        'root or intermediate CA that signs the device certificates')
-    expiry = _not_after(cert)
-    if expiry <= now:
-        raise InvalidInputError(option, 'the certificate expired on %s' % expiry.isoformat())
-    if _not_before(cert) > now:
-        raise InvalidInputError(option, 'the certificate is not valid before %s' % _not_before(cert).isoformat())
-    days = (expiry - now).days
-    if days < EXPIRY_WARNING_DAYS:
-        return ['The CA certificate expires in %d days (%s): devices chaining to it will stop provisioning.'
-                % (days, expiry.isoformat())]
-    return []
-
-
-def load_private_key(option, data, passphrase):
-    """The private key in PEM data; InvalidInputError for a wrong or missing passphrase or an unreadable key."""
-    _x509, serialization = _crypto()
-    data = _as_bytes(data)
-    password = _as_bytes(passphrase) if passphrase else None
-    try:
-        return serialization.load_pem_private_key(data, password=password)
-    except TypeError:
-        if password is None:
-            raise InvalidInputError('private_key_passphrase', 'the private key is encrypted; give its passphrase')
-        raise InvalidInputError('private_key_passphrase', 'given, but the private key is not encrypted')
-    except ValueError:
-        if password is not None and b'ENCRYPTED' in data:
-            raise InvalidInputError('private_key_passphrase', 'does not open the private key (wrong passphrase)')
-        raise InvalidInputError(option, 'not a PEM private key')
-
-
-def _public_der(key):
-    _x509, serialization = _crypto()
-    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def fingerprints(cert):
-    _x509, serialization = _crypto()
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return hashlib.sha1(der).hexdigest().upper(), hashlib.sha256(der).hexdigest().upper()  # nosec - DPS's id
-
-
-def check_proof_signature(option, proof_cert, ca_cert):
-    """The verification certificate must be signed by the CA's key (its CN is checked by DPS)."""
-    from cryptography.exceptions import InvalidSignature
-    try:
-        proof_cert.verify_directly_issued_by(ca_cert)
-    except (ValueError, TypeError, InvalidSignature):
-        raise InvalidInputError(option, 'not issued and signed by the CA certificate given in certificate')
-    x509, _serialization = _crypto()
-    names = proof_cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
-    if not names:
-        raise InvalidInputError(option, 'has no subject CN; its CN must be the verification code')
-    return names[0].value
 
 
 def validate_dps_name(dps_name):
@@ -224,7 +93,7 @@ class DesiredCertificate:
         self.cert = load_pem_certificate(option, data)
         self.warnings.extend(check_ca(option, self.cert, now))
         self.thumbprint, self.sha256 = fingerprints(self.cert)
-        self.pem = self.cert.public_bytes(_crypto()[1].Encoding.PEM)
+        self.pem = pem_of(self.cert).encode('ascii')
         key_option, key_data = 'private_key', params.get('private_key')
         if params.get('private_key_path'):
             key_option, key_data = 'private_key_path', _read('private_key_path', params['private_key_path'])
@@ -232,7 +101,7 @@ class DesiredCertificate:
             raise InvalidInputError('private_key_passphrase', 'given without private_key or private_key_path')
         if key_data:
             self.key = load_private_key(key_option, key_data, params.get('private_key_passphrase'))
-            if _public_der(self.key.public_key()) != _public_der(self.cert.public_key()):
+            if not matches_certificate(self.key, self.cert):
                 raise InvalidInputError(key_option, 'does not match the certificate (another public key)')
         if params.get('verification_certificate'):
             self.proof = load_pem_certificate('verification_certificate', params['verification_certificate'])
@@ -247,12 +116,11 @@ class DesiredCertificate:
     def view(self):
         """What the certificate will look like once uploaded (before the service adds etag and dates)."""
         return dict(name=self.name, subject=self.cert.subject.rfc4514_string(), thumbprint=self.thumbprint,
-                    sha256=self.sha256, expiry=_not_after(self.cert).isoformat())
+                    sha256=self.sha256, expiry=not_after(self.cert).isoformat())
 
 
 def _decode_certificate(value):
     """The certificate DPS returns (base64 of PEM or DER, or bytes already decoded), or None."""
-    x509, _serialization = _crypto()
     if value is None:
         return None
     data = value
@@ -260,12 +128,10 @@ def _decode_certificate(value):
         try:
             data = base64.b64decode(data)
         except (binascii.Error, ValueError):
-            data = _as_bytes(value)
+            data = as_bytes(value)
     try:
-        if b'-----BEGIN' in data:
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError:
+        return load_certificate(data)
+    except CertificateError:
         return None
 
 
@@ -293,7 +159,7 @@ def certificate_view(raw):
     view = dict(
         name=raw.get('name'),
         subject=props.get('subject'),
-        thumbprint=(props.get('thumbprint') or '').upper() or None,
+        thumbprint=normalize_fingerprint(props.get('thumbprint'), SHA1_SIZE) or props.get('thumbprint') or None,
         sha256=sha256,
         expiry=_parse_http_date(props.get('expiry')),
         is_verified=bool(props.get('isVerified')),
@@ -322,7 +188,7 @@ def _run_step(api, desired, step, view):
     if step == 'upload':
         return certificate_view(api.upload(desired.name, desired.upload_body(), etag)), None
     if step == 'verify':
-        pem = desired.proof.public_bytes(_crypto()[1].Encoding.PEM).decode('ascii')
+        pem = pem_of(desired.proof)
         return certificate_view(api.verify(desired.name, etag, pem)), None
     answer = certificate_view(api.generate_code(desired.name, etag))
     code = answer.get('verification_code')

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import common_name, issued_by
+
 # The proof is checked once, right after it is made: a short life is enough and limits its use elsewhere.
 PROOF_LIFETIME = datetime.timedelta(hours=1)
 # Tolerates a service clock a little behind ours.
@@ -50,3 +53,14 @@ def verification_certificate(ca_certificate, ca_key, code, now=None):
     )
     cert = builder.sign(ca_key, _hash_for(ca_key))
     return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+
+
+def check_proof_signature(option, proof_cert, ca_cert):
+    """A verification certificate made elsewhere must be signed by the CA's key; its CN is the code it proves
+    (DPS checks that the CN is the code it issued)."""
+    if not issued_by(proof_cert, ca_cert):
+        raise InvalidInputError(option, 'not issued and signed by the CA certificate given in certificate')
+    code = common_name(proof_cert)
+    if not code:
+        raise InvalidInputError(option, 'has no subject CN; its CN must be the verification code')
+    return code

@@ -16,15 +16,16 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.pinning import find_pinned
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks import find_sdks
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import handshake
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME, check_ca_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     NOT_IN_POLICY, classify, get_policy, known_suite)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints, sha256_of
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
     FAMILIES, detect_family, in_root)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import sha256_of
 
 PASSED = "passed"
 FAILED = "failed"

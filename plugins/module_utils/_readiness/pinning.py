@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import builtin_root_name
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
-    CertificateError, _inspect, pem_certificates, sha256_of)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import in_root
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import inspect
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
+    CertificateError, certificate_ders, sha256_of)
 
 MAX_FILE_SIZE = 1024 * 1024  # configuration files, not disk images
 LEAF = "leaf"
@@ -65,12 +66,12 @@ def find_pinned(root, pinning_paths):
             text = _read_text(path)
             if text is None:
                 continue
-            for der in pem_certificates(text):
+            for der in certificate_ders(text):
                 fingerprint = sha256_of(der)
                 if builtin_root_name(fingerprint):
                     continue
                 try:
-                    facts = _inspect(der)
+                    facts = inspect(der)
                 except CertificateError:
                     continue
                 if facts["self_signed"]:

@@ -18,14 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import (
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import (
     builtin_root_name, describe_chain, root_fingerprint)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
     ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, client_context, handshake)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     CONTROL_SUITES, NOT_IN_POLICY, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import sha256_of
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
+    refuse_private_keys, refuse_private_keys_in_file, sha256_of)
 
 MAX_CONCURRENCY = 64
 MAX_TIMEOUT = 300
@@ -41,14 +42,15 @@ class Plan(object):
 
 
 def check_ca_file(ca_file):
-    """A ca_file must be a file with at least one PEM certificate OpenSSL can load: anything else is the user's
-    mistake, refused by the option's name before any handshake."""
+    """A ca_file must be a file with at least one PEM certificate OpenSSL can load and no private key: anything
+    else is the user's mistake, refused by the option's name before any handshake."""
     if not os.path.isfile(ca_file):
         raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
     try:
         ssl.create_default_context(cafile=ca_file)
     except (ssl.SSLError, OSError, ValueError) as exc:
         raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
+    refuse_private_keys_in_file("ca_file", ca_file)
 
 
 def _plan(wanted, **options):
@@ -119,6 +121,7 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
                                     "is missing, does not match the certificate, or needs another passphrase")
     fingerprints = []
     for value in expected_roots or []:
+        refuse_private_keys("expected_roots", value)  # the message below repeats the value
         fingerprint = root_fingerprint(value)
         if fingerprint is None:
             raise InvalidInputError("expected_roots", "%r is neither a builtin root (%s) nor a SHA-256 fingerprint"

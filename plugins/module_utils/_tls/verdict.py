@@ -8,7 +8,7 @@ An endpoint is compliant when no finding has severity error.
 
 from __future__ import annotations
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import days_left
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import days_left
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import CONNECT_FAILED, NOT_OFFERED, TIMEOUT
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     LEGACY, NOT_IN_POLICY, RECOMMENDED)

@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 if [ "${1:-}" = --in-store ]; then
   shift
-  ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue.yml "$@"
-  ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue_wt-azure.yml "$@"
+  for catalogue in catalogue*.yml; do
+    ansible-playbook -i "${INVENTORY_PATH:-localhost,}" "$catalogue" "$@"
+  done
   exit
 fi
 

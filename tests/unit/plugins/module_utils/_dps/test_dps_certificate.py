@@ -72,8 +72,8 @@ def refused(option, reason, **overrides):
 
 def test_a_good_ca_parses_with_fingerprints():
     want = desired()
-    assert want.thumbprint == CA.fingerprint(hashes.SHA1()).hex().upper()
-    assert want.sha256 == CA.fingerprint(hashes.SHA256()).hex().upper()
+    assert want.thumbprint == CA.fingerprint(hashes.SHA1()).hex(":").upper()
+    assert want.sha256 == CA.fingerprint(hashes.SHA256()).hex(":").upper()
     assert want.warnings == []
     assert want.view()['subject'] == 'CN=Test Root CA'
 
@@ -94,7 +94,25 @@ def test_der_file(tmp_path):
 
 
 def test_a_key_instead_of_a_certificate():
-    refused('certificate', 'no -----BEGIN CERTIFICATE----- block', certificate=key_pem(CA_KEY))
+    refused('certificate', 'holds a private key', certificate=key_pem(CA_KEY))
+
+
+@pytest.mark.parametrize('option', ['certificate', 'certificate_path', 'verification_certificate'])
+def test_a_certificate_with_its_key_is_refused_without_showing_the_key(tmp_path, option):
+    bundle = pem(CA) + key_pem(CA_KEY)
+    args = {option: bundle}
+    if option == 'certificate_path':
+        path = tmp_path / 'bundle.pem'
+        path.write_text(bundle)
+        args = dict(certificate=None, certificate_path=str(path))
+    if option == 'verification_certificate':
+        args['verified'] = True
+    with pytest.raises(InvalidInputError) as caught:
+        desired(**args)
+    assert caught.value.option == option
+    assert 'holds a private key' in caught.value.reason
+    assert key_pem(CA_KEY).splitlines()[2] not in str(caught.value) + repr(caught.value.details)
+    assert caught.value.__cause__.secret_values == [key_pem(CA_KEY).strip()]
 
 
 def test_two_certificates():

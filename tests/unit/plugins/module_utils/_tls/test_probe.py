@@ -39,6 +39,17 @@ def test_a_file_that_is_no_ca_bundle(tmp_path, silent_server):
     assert caught.value.option == "ca_file"
 
 
+def test_a_ca_file_or_expected_root_holding_a_private_key_is_refused(tmp_path, pki, silent_server):
+    key = pki["rsa_key"].read_text()
+    bundle = tmp_path / "with-key.pem"
+    bundle.write_text(pki["root"].read_text() + key)
+    for options, option in ((dict(ca_file=str(bundle)), "ca_file"), (dict(expected_roots=[key]), "expected_roots")):
+        with pytest.raises(InvalidInputError) as caught:
+            probe.probe_endpoint("127.0.0.1", silent_server[1], timeout=30, **options)
+        assert caught.value.option == option and "holds a private key" in caught.value.reason
+        assert key.splitlines()[2] not in caught.value.message
+
+
 def test_a_key_that_does_not_match(pki, silent_server):
     with pytest.raises(InvalidInputError) as caught:
         probe.probe_endpoint("127.0.0.1", silent_server[1], client_cert=str(pki["rsa"]),

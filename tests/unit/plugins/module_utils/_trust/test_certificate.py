@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust import certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
     CertificateError, bundle_fingerprints, check_ca_certificate, normalize_sha256)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import load_certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate
 
 
 @pytest.fixture(params=["cryptography", "openssl"])
@@ -46,7 +48,8 @@ def test_a_wrong_pin_is_refused(certs, backend):
 @pytest.mark.parametrize("data, words", [
     (lambda c: c["root"].der, "not a PEM certificate"),
     (lambda c: c["root"].pem + c["other"].pem, "contains 2 PEM blocks"),
-    (lambda c: c["key_pem"], "PEM PRIVATE KEY, not a CERTIFICATE"),
+    (lambda c: c["key_pem"], "holds a private key"),
+    (lambda c: c["root"].pem + c["key_pem"], "holds a private key"),
     (lambda c: "just text", "contains no PEM certificate"),
     (lambda c: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64 body is damaged"),
     (lambda c: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "does not parse"),
@@ -73,3 +76,17 @@ def test_bundle_fingerprints_reads_every_certificate(certs, tmp_path):
     bundle.write_text("# comment\n" + certs["root"].pem + certs["other"].pem.rstrip("\n"))
     assert bundle_fingerprints(str(bundle)) == [certs["root"].sha256, certs["other"].sha256]
     assert bundle_fingerprints(str(tmp_path / "missing")) is None
+
+
+def test_a_root_with_its_key_is_refused_naming_the_entry(certs, tmp_path):
+    src = tmp_path / "root-and-key.pem"
+    src.write_text(certs["root"].pem + certs["key_pem"])
+    for index, entry in enumerate([dict(name="a", content=certs["root"].pem + certs["key_pem"]),
+                                   dict(name="b", src=str(src))]):
+        entry["sha256"] = certs["root"].sha256.replace(":", "").lower()
+        with pytest.raises(InvalidInputError) as caught:
+            load_certificate(index, entry)
+        option = "content" if "content" in entry else "src"
+        assert caught.value.message.startswith("certificates[%d].%s: the certificate holds a private key"
+                                               % (index, option))
+        assert certs["key_pem"].splitlines()[2] not in caught.value.message
