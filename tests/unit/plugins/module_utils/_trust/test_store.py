@@ -19,7 +19,9 @@ MSRSA = BUILTIN_ROOTS["microsoft_rsa_root_ca_2017"]
 
 
 class FakeTool(object):
-    """Builds the bundle from the distribution's certificates plus every local *.crt, as Debian's tool does."""
+    """Builds the bundle from the distribution's certificates plus every local *.crt, as Debian's tool does, and
+    links each local one as <name>.pem with a hash link to it; like Debian's tool without --fresh, it never
+    removes a link."""
 
     def __init__(self, root, distribution):
         self.root = root
@@ -39,9 +41,28 @@ class FakeTool(object):
                 pems.append(handle.read())
         if self.drop:
             pems = [pem for pem in pems if pem != self.drop]
+        if argv[0].endswith("update-ca-certificates"):
+            self.link(local)
         with open(os.path.join(self.root, "etc/ssl/certs/ca-certificates.crt"), "w") as handle:
             handle.write("".join(pems))
         return 0, "%d certificates" % len(pems), ""
+
+    def link(self, local):
+        certs = os.path.join(self.root, "etc/ssl/certs")
+        for path in local:
+            pem = os.path.basename(path)[:-4] + ".pem"
+            if os.path.lexists(os.path.join(certs, pem)):
+                continue
+            os.symlink(os.path.relpath(path, certs), os.path.join(certs, pem))
+            number = 0
+            while os.path.lexists(os.path.join(certs, "%s.%d" % (HASH, number))):
+                number += 1
+            os.symlink(pem, os.path.join(certs, "%s.%d" % (HASH, number)))
+
+    def links(self):
+        certs = os.path.join(self.root, "etc/ssl/certs")
+        return sorted((name, os.readlink(os.path.join(certs, name))) for name in os.listdir(certs)
+                      if os.path.islink(os.path.join(certs, name)))
 
 
 @pytest.fixture
@@ -63,6 +84,8 @@ def anchors(device):
     return sorted(os.listdir(os.path.join(device.root, "usr/local/share/ca-certificates")))
 
 
+# every fake hash link in one bucket: dropping one must not leave a gap in the numbers
+HASH = "0badc0de"
 ROOTS = [{"name": "g2", "builtin": "digicert_global_root_g2"}, {"name": "msrsa", "builtin": "microsoft_rsa_root_ca_2017"}]
 
 
@@ -103,7 +126,9 @@ def test_absent_removes_only_its_own_anchors_and_refreshes(device, certs):
     assert [(a["name"], a["action"]) for a in result["anchors"]] == [("g2", "removed"), ("msrsa", "unchanged")]
     assert result["anchors"][0]["sha256"] == G2.sha256 and not result["anchors"][0]["trusted"]
     assert result["anchors"][1]["trusted"], "the distribution's copy still makes it trusted"
-    assert device.calls[-1][1] == "--fresh"
+    assert "--fresh" not in device.calls[-1], "--fresh empties the links folder first: a kill there breaks -CApath"
+    # the removed anchor's own links went, the administrator's stayed
+    assert device.links() == [(HASH + ".0", "g2.pem"), ("g2.pem", "../../../usr/local/share/ca-certificates/g2.crt")]
     assert anchors(device) == ["g2.crt"]
     assert not run(device, [{"name": "g2"}], state="absent")["changed"]
 
@@ -114,7 +139,8 @@ def test_a_bad_result_restores_the_previous_anchors(device):
         run(device, ROOTS)
     assert "certificates" in failure.value.details["output"]
     assert anchors(device) == []
-    assert device.calls[-1][1] == "--fresh", "the store is rebuilt after the restore"
+    assert len(device.calls) == 2 and "--fresh" not in device.calls[-1], "the store is rebuilt after the restore"
+    assert device.links() == [], "the links of the anchors taken back went with them"
 
 
 def test_a_shrunk_bundle_is_refused(device, certs):
@@ -148,12 +174,16 @@ def test_a_run_that_died_is_repaired(device):
     assert result["changed"] and result["anchors"][0]["trusted"]
     assert not os.path.exists(bundle + ".new") and not os.path.exists(leftover)
 
-    # died while the tool ran: the pending marker forces a fresh rebuild
+    # died while the tool ran after an anchor was removed: the pending marker makes the next run drop the links
+    # left dangling, run the tool and rebuild the hash links (Debian's tool rehashes only when it links anew)
     open(os.path.join(device.root, "etc/ssl/certs/.iotops-dps_tls-update-pending"), "w").close()
+    os.unlink(os.path.join(device.root, "usr/local/share/ca-certificates/iotops-dps_tls-g2.crt"))
     calls = len(device.calls)
-    result = run(device, ROOTS)
-    assert result["changed"] and len(device.calls) == calls + 1 and device.calls[-1][1] == "--fresh"
-    assert not run(device, ROOTS)["changed"]
+    result = run(device, ROOTS[1:])
+    assert result["changed"] and len(device.calls) == calls + 2 and "--fresh" not in device.calls[-2]
+    assert device.calls[-1] == ["/usr/sbin/openssl", "rehash", os.path.join(device.root, "etc/ssl/certs")]
+    assert [name for name, target in device.links() if "g2" in target] == []
+    assert not run(device, ROOTS[1:])["changed"]
 
 
 @pytest.mark.parametrize("certificates, state, root, option, words", [
