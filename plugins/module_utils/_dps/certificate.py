@@ -18,6 +18,7 @@ import re
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import is_missing_resource
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError, InvalidInputError, MissingDependencyError)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance, proof
 
 EXPIRY_WARNING_DAYS = 30
@@ -53,11 +54,7 @@ def _crypto():
 
 
 def _read(option, path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        raise InvalidInputError(option, 'cannot read %s: %s' % (path, exc.strerror or exc))
+    return read_regular_file(option, path)
 
 
 def _as_bytes(value):

@@ -17,6 +17,7 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.certificates import (
     builtin_root_name, describe_chain, root_fingerprint)
@@ -43,10 +44,11 @@ class Plan(object):
 def check_ca_file(ca_file):
     """A ca_file must be a file with at least one PEM certificate OpenSSL can load: anything else is the user's
     mistake, refused by the option's name before any handshake."""
-    if not os.path.isfile(ca_file):
+    if not os.path.exists(ca_file):
         raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+    text = read_regular_file("ca_file", ca_file, max_bytes=BUNDLE_MAX_BYTES).decode("ascii", "replace")
     try:
-        ssl.create_default_context(cafile=ca_file)
+        ssl.create_default_context(cadata=text)
     except (ssl.SSLError, OSError, ValueError) as exc:
         raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
 
@@ -108,8 +110,10 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
         raise InvalidInputError("client_key", "needs client_cert")
     if client_cert is not None:
         for option, path in (("client_cert", client_cert), ("client_key", client_key)):
-            if path is not None and not os.path.isfile(path):
+            if path is not None and not os.path.exists(path):
                 raise InvalidInputError(option, "%s is not a file" % path)
+            if path is not None:
+                read_regular_file(option, path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             context.load_cert_chain(client_cert, client_key, password=client_key_passphrase)

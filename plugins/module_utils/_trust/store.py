@@ -126,8 +126,7 @@ class TrustStore(object):
         return self._read(self.family.anchor_dir, self.anchor_file(name), CERTIFICATE_MAX_BYTES)
 
     def fingerprints(self):
-        data = self._read(self._bundle_dir, os.path.basename(self.family.bundle), BUNDLE_MAX_BYTES)
-        return [sha256_of(der) for der in pem_certificates(data.decode("ascii", "replace"))] if data else []
+        return fingerprints_in(self._read(self._bundle_dir, os.path.basename(self.family.bundle), BUNDLE_MAX_BYTES))
 
     def pending(self):
         """Whether a run died between changing anchors and the end of the update tool."""
@@ -242,6 +241,11 @@ class TrustStore(object):
         return output
 
 
+def fingerprints_in(bundle):
+    """SHA-256 fingerprints of the certificates in a bundle's bytes (none for a missing bundle)."""
+    return [sha256_of(der) for der in pem_certificates(bundle.decode("ascii", "replace"))] if bundle else []
+
+
 def _unlink_quietly(name, folder):
     """Remove a file of a folder descriptor; a file already gone is fine. Never follows a link."""
     try:
@@ -269,9 +273,9 @@ def _restore_selinux_context(path):
 def ensure(certificates, state, root, family_name, check_mode, run_command, get_bin_path):
     """Bring the named anchors to state; returns the module result."""
     validate_request(certificates, state, root, family_name)
-    store = open_store(root, family_name, run_command, get_bin_path)
     wanted = [(entry, load_certificate(index, entry) if state == "present" or _has_source(entry) else None)
               for index, entry in enumerate(certificates)]
+    store = open_store(root, family_name, run_command, get_bin_path)
 
     if check_mode:
         plan = _plan(store, wanted, state)
