@@ -50,7 +50,7 @@ def resolve_in_root(root, path):
             continue
         hops += 1
         if hops > MAX_LINK_HOPS:
-            raise OSError(errno.ELOOP, "too many levels of symbolic links under %s" % root, path)
+            raise OSError(errno.ELOOP, "too many levels of symbolic links", path)
         if target.startswith("/"):
             resolved = []
         parts = _parts(target) + parts

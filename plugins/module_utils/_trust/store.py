@@ -319,6 +319,11 @@ def open_store(root, family_name, run_command, get_bin_path):
     if root != "/" and family.name != "debian":
         raise InvalidInputError("root", "another root filesystem is supported only for the debian family, "
                                 "and %s is %s" % (root, family.name))
+    for path in (family.anchor_dir, os.path.dirname(family.bundle)) + family.store_dirs:
+        try:
+            resolve_in_root(root, path)
+        except OSError as exc:
+            raise InvalidInputError("root", "%s cannot be followed inside %s: %s" % (path, root, exc.strerror))
     if not holds_trust_store(root, family):
         # an empty folder or the wrong mount point: filling it with a new store would only hide the mistake
         raise InvalidInputError("root", "%s holds no %s trust store (none of %s exists in it); give the root "
