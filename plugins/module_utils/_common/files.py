@@ -36,21 +36,18 @@ def _kind(mode):
     return "not a regular file"
 
 
-def read_regular_file(option, path, max_bytes=CERTIFICATE_MAX_BYTES, dir_fd=None, follow=True, missing_ok=False):
+def read_regular_file(option, path, max_bytes=CERTIFICATE_MAX_BYTES, dir_fd=None, follow=True, missing_ok=False,
+                      shown=None):
     """The bytes of the regular file at path (relative to dir_fd when given), or InvalidInputError naming option.
 
     follow=False refuses a symbolic link as the last component (O_NOFOLLOW): for files inside a store this
     collection manages, where a link swapped in would lead elsewhere. missing_ok returns None for a missing file.
+    shown is the path errors name (the full path of a file opened relative to dir_fd).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
-    try:
-        fd = os.open(path, flags, dir_fd=dir_fd)
-    except OSError as exc:
-        if missing_ok and exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        if exc.errno == errno.ELOOP and not follow:
-            raise InvalidInputError(option, "%s is a symbolic link, not a regular file" % path)
-        raise InvalidInputError(option, "cannot read %s: %s" % (path, exc.strerror or exc))
+    fd = _open(option, path, dir_fd=dir_fd, follow=follow, missing_ok=missing_ok, shown=shown or path)
+    if fd is None:
+        return None
+    path = shown or path
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -61,6 +58,19 @@ def read_regular_file(option, path, max_bytes=CERTIFICATE_MAX_BYTES, dir_fd=None
         return _read_at_most(option, path, fd, max_bytes)
     finally:
         os.close(fd)
+
+
+def _open(option, path, dir_fd, follow, missing_ok, shown):
+    """A descriptor opened without blocking (a FIFO opens at once, with no writer), or None when missing_ok."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
+    try:
+        return os.open(path, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        if missing_ok and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        if exc.errno == errno.ELOOP and not follow:
+            raise InvalidInputError(option, "%s is a symbolic link, not a regular file" % shown)
+        raise InvalidInputError(option, "cannot read %s: %s" % (shown, exc.strerror or exc))
 
 
 def _read_at_most(option, path, fd, max_bytes):

@@ -116,7 +116,7 @@ class TrustStore(object):
         try:
             with directory(self.root, folder) as fd:
                 return read_regular_file("root", name, max_bytes=max_bytes, dir_fd=fd, follow=False,
-                                         missing_ok=True)
+                                         missing_ok=True, shown=os.path.join(in_root(self.root, folder), name))
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
