@@ -94,3 +94,12 @@ def directory(root, path, create=False):
         yield fd
     finally:
         os.close(fd)
+
+
+def unlink_quietly(name, folder):
+    """Remove a file of a folder descriptor; a file already gone is fine. Never follows a link."""
+    try:
+        os.unlink(name, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise

@@ -52,6 +52,13 @@ def _include_path(include, pragmas, root):
     return os.path.normpath(include)
 
 
+def _config_text(real, path):
+    data = read_regular_file("openssl_config", real, max_bytes=CONFIG_MAX_BYTES, follow=False, missing_ok=True)
+    if data is None:
+        raise OSError(errno.ENOENT, "no such file", path)
+    return data.decode("utf-8", "replace")
+
+
 def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
     """The text of the config at path (as the device sees it) with its .include directives expanded in place,
     as OpenSSL reads it: a file, or a directory's *.cnf and *.conf files (not its subdirectories, and no
@@ -60,10 +67,7 @@ def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
     InvalidInputError (openssl_config) when it is no regular file or larger than any configuration file."""
     pragmas = {} if pragmas is None else pragmas
     real = resolve_in_root(root, path)
-    data = read_regular_file("openssl_config", real, max_bytes=CONFIG_MAX_BYTES, follow=False, missing_ok=True)
-    if data is None:
-        raise OSError(errno.ENOENT, "no such file", path)
-    text = data.decode("utf-8", "replace")
+    text = _config_text(real, path)
     chain = chain + (real,)
     lines = []
     for raw in text.splitlines():

@@ -12,11 +12,10 @@ dropped link is replaced by the last link of its hash (rename over it) rather th
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root, unlink_quietly
 
 # <subject hash>.<n> for certificates, <subject hash>.r<n> for CRLs (openssl rehash)
 HASH_LINK = re.compile(r"^(?P<hash>[0-9a-f]{8})\.(?P<kind>r?)(?P<number>[0-9]+)$")
@@ -46,14 +45,6 @@ def _buckets(dir_fd):
     return buckets
 
 
-def _unlink(name, dir_fd):
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
-
-
 def _drop_from_bucket(dir_fd, key, links, doomed):
     """Drop the doomed links of one hash without ever leaving a gap in its numbers."""
     name = "%s.%s%%d" % key
@@ -63,7 +54,7 @@ def _drop_from_bucket(dir_fd, key, links, doomed):
             return
         last = max(links)
         if last == dropped[0] or os.path.basename(links[last]) in doomed:
-            _unlink(name % last, dir_fd)
+            unlink_quietly(name % last, dir_fd)
         else:
             os.rename(name % last, name % dropped[0], src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             links[dropped[0]] = links[last]
@@ -79,7 +70,7 @@ def drop_links(dir_fd, pem_names):
         _drop_from_bucket(dir_fd, key, links, doomed)
     for name in sorted(doomed):
         if _readlink(name, dir_fd) is not None:
-            _unlink(name, dir_fd)
+            unlink_quietly(name, dir_fd)
 
 
 def dangling_own_links(root, links_dir, dir_fd, prefix):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import errno
 import fcntl
 import os
 import re
@@ -19,7 +18,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import (
     BUNDLE_MAX_BYTES, CERTIFICATE_MAX_BYTES, read_regular_file)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import (
-    directory, open_directory, resolve_in_root)
+    directory, open_directory, resolve_in_root, unlink_quietly)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
     CertificateError, check_ca_certificate, normalize_sha256, pem_certificates, sha256_of, single_pem_certificate)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
@@ -174,7 +173,7 @@ class TrustStore(object):
                     os.fsync(handle.fileno())
                 os.rename(tmp, final, src_dir_fd=folder, dst_dir_fd=folder)
             except BaseException:
-                _unlink_quietly(tmp, folder)
+                unlink_quietly(tmp, folder)
                 raise
         if self.root == "/":
             _restore_selinux_context(self.anchor_path(name))
@@ -185,7 +184,7 @@ class TrustStore(object):
             with directory(self.root, self.family.anchor_dir) as folder:
                 for name in os.listdir(folder):
                     if name.startswith(".iotops-dps_tls-") and name.endswith(".tmp"):
-                        _unlink_quietly(name, folder)
+                        unlink_quietly(name, folder)
         except OSError:
             return
 
@@ -205,7 +204,7 @@ class TrustStore(object):
         self.drop_links([name])
         try:
             with directory(self.root, self.family.anchor_dir) as folder:
-                _unlink_quietly(self.anchor_file(name), folder)
+                unlink_quietly(self.anchor_file(name), folder)
         except (FileNotFoundError, NotADirectoryError):
             return
 
@@ -224,7 +223,7 @@ class TrustStore(object):
         argv = update_command(self.family, tool, self.root, fresh)
         # a killed Debian run leaves its half-built bundle behind, and the next run would append to it
         if self.family.name == "debian":
-            _unlink_quietly(os.path.basename(self.family.bundle) + ".new", self._bundle_fd)
+            unlink_quietly(os.path.basename(self.family.bundle) + ".new", self._bundle_fd)
         self.mark_pending()
         rc, out, err = self._run(argv)
         output = (out or "") + (err or "")
@@ -237,22 +236,13 @@ class TrustStore(object):
             output += (out or "") + (err or "")
             if rc != 0:
                 raise DpsTlsError("%s failed with exit code %d" % (" ".join(argv), rc), rc=rc, output=output)
-        _unlink_quietly(PENDING_NAME, self._bundle_fd)
+        unlink_quietly(PENDING_NAME, self._bundle_fd)
         return output
 
 
 def fingerprints_in(bundle):
     """SHA-256 fingerprints of the certificates in a bundle's bytes (none for a missing bundle)."""
     return [sha256_of(der) for der in pem_certificates(bundle.decode("ascii", "replace"))] if bundle else []
-
-
-def _unlink_quietly(name, folder):
-    """Remove a file of a folder descriptor; a file already gone is fine. Never follows a link."""
-    try:
-        os.unlink(name, dir_fd=folder)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
 
 
 def _restore_selinux_context(path):
