@@ -37,7 +37,7 @@ options:
     description:
       - An alternative root filesystem to audit (a device image, a chroot, a container root filesystem).
       - The TLS library is then this host's; its configuration, trust store, SDKs and pinned files are the image's.
-      - Paths are resolved as the image sees them, like under C(chroot): an absolute link inside the image leads into
+      - Paths are resolved as the image sees them, as under C(chroot), so an absolute link inside the image leads into
         the image, never to this host's files.
     type: path
     default: /
