@@ -145,8 +145,8 @@ class TrustStore(object):
             fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
         except OSError as exc:
             os.close(folder)
-            raise DpsTlsError("Cannot open the lock file %s: %s" % (os.path.join(os.path.dirname(self.bundle),
-                                                                               LOCK_NAME), exc.strerror))
+            lock = os.path.join(os.path.dirname(self.bundle), LOCK_NAME)
+            raise DpsTlsError("Cannot open the lock file %s: %s" % (lock, exc.strerror))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._bundle_fd = folder
