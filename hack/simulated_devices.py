@@ -7,7 +7,8 @@ option: os-release, ca-certificates.conf, /usr/share/ca-certificates, /usr/local
 and a built /etc/ssl/certs. The first --missing-roots devices have the DPS roots deselected, like a
 trimmed image. The last --weak-tls devices get an /etc/ssl/openssl.cnf whose system_default CipherString
 allows only suites outside the DPS policy (ECDSA and ChaCha20), like an app stack hardened for another cloud.
-The distribution certificates exist once (shared/) and every device links to them, and
+The distribution certificates exist once (shared/) and every device hard-links them into its own
+/usr/share/ca-certificates (a device's links must stay inside it, as ca_trust reads them), and
 /etc/ssl/certs is built twice (with and without the roots) and copied, so 100 devices take a second,
 not 100 runs of the tool.
 
@@ -56,9 +57,8 @@ def build_store(device, shared, conf_lines):
         handle.write(OS_RELEASE)
     with open(os.path.join(device, "etc/ca-certificates.conf"), "w") as handle:
         handle.write("".join(line + "\n" for line in conf_lines))
-    # relative, so the link stays right if the folder of devices moves
-    os.symlink(os.path.relpath(shared, os.path.join(device, "usr/share")),
-               os.path.join(device, "usr/share/ca-certificates"))
+    # hard links: no copy, and nothing in the device points outside it
+    shutil.copytree(shared, os.path.join(device, "usr/share/ca-certificates"), symlinks=True, copy_function=os.link)
 
 
 def run_tool(device):

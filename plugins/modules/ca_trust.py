@@ -23,7 +23,9 @@ description:
   - After the update every requested root must be in the bundle, and the bundle must not have shrunk by more than
     the anchors removed. Otherwise the previous anchor files are restored, the store is rebuilt and the task fails
     with the tool's output.
-  - A run killed midway leaves a usable store; the next run notices and rebuilds it.
+  - A run killed midway leaves a usable store, by its bundle and by its hash links (what C(openssl -CApath) reads);
+    the next run notices and rebuilds it. On Debian the tool never runs with C(--fresh), which empties the links
+    folder before it rebuilds it; the links of a removed anchor are dropped one by one instead.
   - Anchors this module installs are named C(iotops-dps_tls-<name>), so O(state=absent) removes only those, never
     the distribution's.
   - The certificate checks use the Python package C(cryptography) when it is importable. Without it they use the
@@ -58,6 +60,7 @@ options:
         description:
           - Path of a PEM file on the managed host (not on the controller). A file that holds a private key is
             refused.
+          - It must be a regular file of at most 1 MiB; a FIFO, a device or a larger file fails the task at once.
         type: path
       sha256:
         description:
@@ -75,6 +78,9 @@ options:
       - An alternative root filesystem to work on (a device image, a chroot, a container root filesystem).
       - Supported for the V(debian) family, through the path options of this host's C(update-ca-certificates).
         Links are made relative so they stay valid when the image boots. The image's update hooks are not run.
+      - Paths are resolved as the image sees them, as under C(chroot), so an absolute link inside the image leads into
+        the image, never to this host's store, and a link loop is refused. Nothing is read or written outside it.
+      - A root that holds none of the family's trust-store folders is refused rather than given a new store.
     type: path
     default: /
   family:

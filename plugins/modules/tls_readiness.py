@@ -37,6 +37,8 @@ options:
     description:
       - An alternative root filesystem to audit (a device image, a chroot, a container root filesystem).
       - The TLS library is then this host's; its configuration, trust store, SDKs and pinned files are the image's.
+      - Paths are resolved as the image sees them, as under C(chroot), so an absolute link inside the image leads into
+        the image, never to this host's files.
     type: path
     default: /
   family:
@@ -77,6 +79,8 @@ options:
   pinning_paths:
     description:
       - Files or folders of app configuration, inside O(root), in which to look for pinned PEM certificates.
+      - A file named here must be a regular file of at most 1 MiB, or the task fails naming this option. In a folder,
+        FIFOs, devices and larger files are passed over.
     type: list
     elements: path
     default: []

@@ -18,6 +18,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
     InvalidInputError,
     MissingDependencyError,
 )
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 
 AUTH_SOURCES = ('auto', 'env', 'credential_file', 'cli', 'msi', 'workload_identity', 'azure_pipelines')
 
@@ -118,8 +119,10 @@ class AzureSettings:
         # Instance discovery asks login.microsoftonline.com about the authority: a private authority would fail it.
         self.custom_authority = bool(self.values.get('authority_host'))
         ca_bundle = self.values.get('ca_bundle')
-        if ca_bundle and not os.path.isfile(ca_bundle):
+        if ca_bundle and not os.path.exists(ca_bundle):
             raise InvalidInputError('ca_bundle', 'no such file: %s' % ca_bundle)
+        if ca_bundle:
+            read_regular_file('ca_bundle', ca_bundle, max_bytes=BUNDLE_MAX_BYTES)
         self.ca_bundle = ca_bundle
         self.api_version = self.values.get('api_version')
 

@@ -15,6 +15,7 @@ import datetime
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import names
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import proof
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_api import DpsCertificates, EtagConflict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps.certificate_plan import (
@@ -49,11 +50,7 @@ REQUIRED_IF = [('state', 'present', ('certificate', 'certificate_path'), True)]
 
 
 def _read(option, path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        raise InvalidInputError(option, 'cannot read %s: %s' % (path, exc.strerror or exc))
+    return read_regular_file(option, path)
 
 
 def validate_dps_name(dps_name):

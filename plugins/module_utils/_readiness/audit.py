@@ -13,6 +13,8 @@ import socket
 import ssl
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.pinning import find_pinned
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks import find_sdks
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
@@ -21,9 +23,8 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME, check_ca_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     NOT_IN_POLICY, classify, get_policy, known_suite)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import bundle_fingerprints
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
-    FAMILIES, detect_family, in_root)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import FAMILIES, detect_family
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import fingerprints_in
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import sha256_of
 
@@ -69,15 +70,24 @@ def trust_store(root, family):
                                     "trust-store layout); set family explicitly, or check that root is the device's "
                                     "root filesystem" % (root, exc.details.get("os_release_id")))
         name = None
-    bundle = in_root(root, FAMILIES[name].bundle) if name else None
+    bundle = _in_image(root, FAMILIES[name].bundle) if name else None
     if root == "/" and (bundle is None or not os.path.exists(bundle)):
         bundle = ssl.get_default_verify_paths().openssl_cafile
     return bundle
 
 
+def _in_image(root, path):
+    """The file the device itself reads (its links followed inside root), never this host's."""
+    try:
+        return resolve_in_root(root, path)
+    except OSError:
+        return None
+
+
 def roots_in(bundle):
     """{builtin name: trusted} from the bundle's fingerprints (none trusted when the device has no bundle)."""
-    fingerprints = set(bundle_fingerprints(bundle) or []) if bundle else set()
+    data = read_regular_file("root", bundle, max_bytes=BUNDLE_MAX_BYTES, missing_ok=True) if bundle else None
+    fingerprints = set(fingerprints_in(data))
     return {name: item.sha256 in fingerprints for name, item in BUILTIN_ROOTS.items()}
 
 

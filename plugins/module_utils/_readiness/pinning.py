@@ -11,38 +11,51 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import CONFIG_MAX_BYTES, read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import in_root
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import inspect
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
     CertificateError, certificate_ders, sha256_of)
 
-MAX_FILE_SIZE = 1024 * 1024  # configuration files, not disk images
+MAX_FILE_SIZE = CONFIG_MAX_BYTES  # configuration files, not disk images
 LEAF = "leaf"
 INTERMEDIATE = "intermediate"
 OTHER_ROOT = "other_root"
 BLOCKING = (LEAF, INTERMEDIATE)
 
 
-def _files(path):
-    if os.path.isfile(path):
-        yield path
+def _files(root, given):
+    """(path, named) of each file to look at: the path given, or every file under the folder given. Links in a
+    folder are followed inside root, as the device would (os.walk itself never follows folder links)."""
+    path = resolve_in_root(root, given)
+    if not os.path.isdir(path):
+        yield path, True
         return
     for folder, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if d not in (".git", "node_modules", "__pycache__")]
         for name in sorted(files):
-            yield os.path.join(folder, name)
+            found = os.path.join(folder, name)
+            if os.path.islink(found):
+                try:
+                    found = resolve_in_root(root, "/" + os.path.relpath(found, os.path.realpath(root)))
+                except OSError:
+                    continue
+            yield found, False
 
 
-def _read_text(path):
+def _read_text(path, named):
+    """The text of a file holding PEM, else None. A path given by name must be a readable regular file of at
+    most MAX_FILE_SIZE (an error names pinning_paths); in a folder such files are passed over (apps keep
+    binaries, sockets and FIFOs next to their configuration)."""
     try:
-        if os.path.getsize(path) > MAX_FILE_SIZE:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError):
+        data = read_regular_file("pinning_paths", path, max_bytes=MAX_FILE_SIZE, follow=False, missing_ok=True)
+    except InvalidInputError:
+        if named:
+            raise
         return None
-    if b"-----BEGIN" not in data:
+    if data is None or b"-----BEGIN" not in data:
         return None
     # JSON and YAML configs often carry PEM with escaped newlines
     return data.decode("utf-8", "replace").replace("\\n", "\n")
@@ -62,8 +75,12 @@ def find_pinned(root, pinning_paths):
     """A finding for each pinned certificate that is not a builtin root, in the files or folders given."""
     findings = []
     for given in pinning_paths:
-        for path in _files(in_root(root, given)):
-            text = _read_text(path)
+        try:
+            files = list(_files(root, given))
+        except OSError as exc:
+            raise InvalidInputError("pinning_paths", "cannot follow %s under %s: %s" % (given, root, exc.strerror))
+        for path, named in files:
+            text = _read_text(path, named)
             if text is None:
                 continue
             for der in certificate_ders(text):

@@ -18,9 +18,10 @@ import re
 import ssl
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import CONFIG_MAX_BYTES, read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     RECOMMENDED, classify, get_policy, policy_suites)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import in_root
 
 # Where distributions keep the system OpenSSL configuration, most common first.
 OPENSSL_CONFIGS = ("/etc/ssl/openssl.cnf", "/usr/lib/ssl/openssl.cnf", "/etc/pki/tls/openssl.cnf",
@@ -36,36 +37,6 @@ PRAGMA = re.compile(r"^\.pragma(?:\s*=\s*|\s+)(?P<name>[^:\s]+)\s*:\s*(?P<value>
 INCLUDE_SUFFIXES = (".cnf", ".conf")
 # OpenSSL has no limit; a deeper chain than this is a loop in all but name.
 MAX_INCLUDE_DEPTH = 8
-MAX_SYMLINKS = 40
-
-
-def resolve_in_root(root, path):
-    """path inside root with its symlinks followed inside root too: an image's absolute links (RHEL's
-    /etc/crypto-policies/back-ends/*.config -> /usr/share/crypto-policies/...) point into the image, not this host."""
-    if root == "/":
-        return path
-    parts = [p for p in path.split("/") if p]
-    resolved = []
-    hops = MAX_SYMLINKS
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            resolved = resolved[:-1]
-            continue
-        candidate = os.path.join(root, *(resolved + [part]))
-        if not os.path.islink(candidate):
-            resolved.append(part)
-            continue
-        hops -= 1
-        if hops < 0:
-            raise OSError(errno.ELOOP, "too many levels of symbolic links", path)
-        target = os.readlink(candidate)
-        if target.startswith("/"):
-            resolved = []
-        parts = [p for p in target.split("/") if p] + parts
-    return os.path.join(root, *resolved)
 
 
 def _include_path(include, pragmas, root):
@@ -81,15 +52,22 @@ def _include_path(include, pragmas, root):
     return os.path.normpath(include)
 
 
+def _config_text(real, path):
+    data = read_regular_file("openssl_config", real, max_bytes=CONFIG_MAX_BYTES, follow=False, missing_ok=True)
+    if data is None:
+        raise OSError(errno.ENOENT, "no such file", path)
+    return data.decode("utf-8", "replace")
+
+
 def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
     """The text of the config at path (as the device sees it) with its .include directives expanded in place,
     as OpenSSL reads it: a file, or a directory's *.cnf and *.conf files (not its subdirectories, and no
     directory from a file found in a directory). A missing include is skipped, as OpenSSL does; a loop or a
-    chain deeper than MAX_INCLUDE_DEPTH stops there. Raises OSError when path itself cannot be read."""
+    chain deeper than MAX_INCLUDE_DEPTH stops there. Raises OSError when path itself cannot be read, and
+    InvalidInputError (openssl_config) when it is no regular file or larger than any configuration file."""
     pragmas = {} if pragmas is None else pragmas
-    real = os.path.realpath(resolve_in_root(root, path))
-    with open(real) as handle:
-        text = handle.read()
+    real = resolve_in_root(root, path)
+    text = _config_text(real, path)
     chain = chain + (real,)
     lines = []
     for raw in text.splitlines():
@@ -124,10 +102,10 @@ def read_openssl_config(root, path, pragmas=None, chain=(), from_dir=False):
             continue
         for name in files:
             try:
-                if os.path.realpath(resolve_in_root(root, name)) in chain:
+                if resolve_in_root(root, name) in chain:
                     continue
                 lines.append(read_openssl_config(root, name, pragmas, chain, included_from_dir))
-            except (IOError, OSError):
+            except (IOError, OSError, InvalidInputError):  # a FIFO or a huge include: skipped, never waited on
                 continue
     return "\n".join(lines)
 
@@ -192,10 +170,15 @@ def _tls12_suites(cipher_string):
 
 
 def other_libraries(root):
+    """Names only (nothing is read), in the image's folders: its links followed inside it."""
     found = set()
     for folder in LIBRARY_DIRS:
+        try:
+            folder_in_root = resolve_in_root(root, folder)
+        except OSError:
+            continue
         for pattern in OTHER_LIBRARIES:
-            for path in glob.glob(os.path.join(in_root(root, folder), pattern)):
+            for path in glob.glob(os.path.join(folder_in_root, pattern)):
                 found.add(os.path.basename(path).split(".so")[0])
     return sorted(found)
 

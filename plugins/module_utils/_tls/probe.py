@@ -17,6 +17,7 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import (
     builtin_root_name, describe_chain, root_fingerprint)
@@ -26,7 +27,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import 
     CONTROL_SUITES, NOT_IN_POLICY, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
-    refuse_private_keys, refuse_private_keys_in_file, sha256_of)
+    refuse_private_keys, sha256_of)
 
 MAX_CONCURRENCY = 64
 MAX_TIMEOUT = 300
@@ -44,13 +45,15 @@ class Plan(object):
 def check_ca_file(ca_file):
     """A ca_file must be a file with at least one PEM certificate OpenSSL can load and no private key: anything
     else is the user's mistake, refused by the option's name before any handshake."""
-    if not os.path.isfile(ca_file):
+    if not os.path.exists(ca_file):
         raise InvalidInputError("ca_file", "%s is not a file" % ca_file)
+    data = read_regular_file("ca_file", ca_file, max_bytes=BUNDLE_MAX_BYTES)
+    refuse_private_keys("ca_file", data)
+    text = data.decode("ascii", "replace")
     try:
-        ssl.create_default_context(cafile=ca_file)
+        ssl.create_default_context(cadata=text)
     except (ssl.SSLError, OSError, ValueError) as exc:
         raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
-    refuse_private_keys_in_file("ca_file", ca_file)
 
 
 def _plan(wanted, **options):
@@ -110,8 +113,10 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
         raise InvalidInputError("client_key", "needs client_cert")
     if client_cert is not None:
         for option, path in (("client_cert", client_cert), ("client_key", client_key)):
-            if path is not None and not os.path.isfile(path):
+            if path is not None and not os.path.exists(path):
                 raise InvalidInputError(option, "%s is not a file" % path)
+            if path is not None:
+                read_regular_file(option, path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             context.load_cert_chain(client_cert, client_key, password=client_key_passphrase)

@@ -20,16 +20,6 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import ( 
 Certificate = namedtuple("Certificate", ["sha256", "subject", "not_after", "pem"])
 
 
-def bundle_fingerprints(path):
-    """SHA-256 fingerprints of the certificates in a bundle file; None when there is no bundle."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("ascii", "replace")
-    except (IOError, OSError):
-        return None
-    return [sha256_of(der) for der in certificate_ders(text)]
-
-
 single_pem_certificate = single_certificate_der
 
 

@@ -7,23 +7,34 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import CONFIG_MAX_BYTES, read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 
 # anchor_dir: where local anchors go; suffix: the only file ending the tool reads (Debian ignores .pem);
-# bundle: the PEM bundle the tool writes; tool: its command; fresh: extra argument that drops stale links.
-Family = namedtuple("Family", ["name", "anchor_dir", "suffix", "bundle", "tool", "update_args", "fresh_args"])
+# bundle: the PEM bundle the tool writes; tool: its command; fresh: extra argument that drops stale links;
+# store_dirs: folders of which a system with this trust store has at least one; links_dir: the hash-link folder
+# this collection keeps itself (Debian's tool only clears stale links with --fresh, which empties the folder
+# first: a run killed then leaves links that verify nothing).
+Family = namedtuple("Family", ["name", "anchor_dir", "suffix", "bundle", "tool", "update_args", "fresh_args",
+                               "store_dirs", "links_dir"])
 
 FAMILIES = {
     "debian": Family("debian", "/usr/local/share/ca-certificates", ".crt", "/etc/ssl/certs/ca-certificates.crt",
-                     "update-ca-certificates", (), ("--fresh",)),
+                     "update-ca-certificates", (), (),
+                     ("/etc/ssl/certs", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates"),
+                     "/etc/ssl/certs"),
     "redhat": Family("redhat", "/etc/pki/ca-trust/source/anchors", ".pem",
-                     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "update-ca-trust", ("extract",), ()),
+                     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "update-ca-trust", ("extract",), (),
+                     ("/etc/pki/ca-trust",), None),
     "suse": Family("suse", "/etc/pki/trust/anchors", ".pem", "/var/lib/ca-certificates/ca-bundle.pem",
-                   "update-ca-certificates", (), ("--fresh",)),
+                   "update-ca-certificates", (), ("--fresh",), ("/etc/pki/trust", "/var/lib/ca-certificates"), None),
     "alpine": Family("alpine", "/usr/local/share/ca-certificates", ".crt", "/etc/ssl/certs/ca-certificates.crt",
-                     "update-ca-certificates", (), ()),
+                     "update-ca-certificates", (), (),
+                     ("/etc/ssl/certs", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates"), None),
     "arch": Family("arch", "/etc/ca-certificates/trust-source/anchors", ".crt",
-                   "/etc/ca-certificates/extracted/tls-ca-bundle.pem", "update-ca-trust", ("extract",), ()),
+                   "/etc/ca-certificates/extracted/tls-ca-bundle.pem", "update-ca-trust", ("extract",), (),
+                   ("/etc/ca-certificates",), None),
 }
 
 # os-release ID / ID_LIKE words -> family. Yocto images name themselves freely, so layout decides there.
@@ -49,17 +60,21 @@ LOCK_NAME = ".iotops-dps_tls.lock"
 
 
 def in_root(root, path):
-    """path inside the root filesystem root (root '/' is the running system)."""
+    """path inside the root filesystem root (root '/' is the running system), as shown to the user; reads and
+    writes go through rooted.resolve_in_root, which follows the image's links inside the image."""
     return os.path.join(root, path.lstrip("/")) if root != "/" else path
 
 
 def read_os_release(root):
     for candidate in ("/etc/os-release", "/usr/lib/os-release"):
         try:
-            with open(in_root(root, candidate)) as handle:
-                lines = handle.read().splitlines()
-        except (IOError, OSError):
+            data = read_regular_file("root", resolve_in_root(root, candidate), max_bytes=CONFIG_MAX_BYTES,
+                                     missing_ok=True)
+        except (InvalidInputError, OSError):
             continue
+        if data is None:
+            continue
+        lines = data.decode("utf-8", "replace").splitlines()
         values = {}
         for line in lines:
             if "=" in line and not line.startswith("#"):
@@ -77,28 +92,41 @@ def detect_family(root):
         if word.lower() in OS_IDS:
             return OS_IDS[word.lower()]
     for path, family in LAYOUT_CLUES:
-        if os.path.exists(in_root(root, path)):
+        if _exists(root, path):
             return family
     raise DpsTlsError("Could not tell the OS family of %s (os-release ID %r, no known trust-store layout); "
                       "set family explicitly" % (root, release.get("ID")), os_release_id=release.get("ID"))
 
 
+def _exists(root, path):
+    try:
+        return os.path.exists(resolve_in_root(root, path))
+    except OSError:
+        return False
+
+
+def holds_trust_store(root, family):
+    """Whether root has any of the family's trust-store folders: a root without one is no device's root."""
+    return any(_exists(root, path) for path in family.store_dirs)
+
+
 def update_command(family, tool_path, root, fresh, hooks_dir=None):
-    """The argv that rebuilds the bundle. For another root, only Debian's tool takes path options; its
-    certificate directories are given relative to the links folder, so the links it makes stay valid
-    when the image boots with that root as /."""
+    """The argv that rebuilds the bundle. For another root, only Debian's tool takes path options. Each is the
+    folder the image itself would use (its links followed inside the image), so the tool never reaches this
+    host's store through an absolute link of the image; the certificate folders are given relative to the links
+    folder, so the links it makes stay valid when the image boots with that root as /."""
     argv = [tool_path] + list(family.update_args) + (list(family.fresh_args) if fresh else [])
     if root == "/":
         return argv
     if family.name != "debian":
         raise DpsTlsError("Working on another root filesystem is supported only for the debian family", family=family.name)
-    certs_dir = in_root(root, "/etc/ssl/certs")
+    certs_dir = resolve_in_root(root, "/etc/ssl/certs")
     argv += [
-        "--certsconf", in_root(root, "/etc/ca-certificates.conf"),
-        "--certsdir", os.path.relpath(in_root(root, "/usr/share/ca-certificates"), certs_dir),
-        "--localcertsdir", os.path.relpath(in_root(root, family.anchor_dir), certs_dir),
+        "--certsconf", resolve_in_root(root, "/etc/ca-certificates.conf"),
+        "--certsdir", os.path.relpath(resolve_in_root(root, "/usr/share/ca-certificates"), certs_dir),
+        "--localcertsdir", os.path.relpath(resolve_in_root(root, family.anchor_dir), certs_dir),
         "--etccertsdir", certs_dir,
         # the image's hooks (Java keystore, ...) would write to this host's paths: never run them here
-        "--hooksdir", hooks_dir or in_root(root, "/nonexistent/ca-certificates-hooks"),
+        "--hooksdir", hooks_dir or os.path.join(os.path.realpath(root), "nonexistent/ca-certificates-hooks"),
     ]
     return argv

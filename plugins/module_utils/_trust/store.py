@@ -8,18 +8,23 @@ marker, so removal can never touch an anchor the distribution or an administrato
 
 from __future__ import annotations
 
+import binascii
 import contextlib
-import errno
 import fcntl
 import os
 import re
-import tempfile
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import (
+    BUNDLE_MAX_BYTES, CERTIFICATE_MAX_BYTES, read_regular_file)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import (
+    directory, open_directory, resolve_in_root, unlink_quietly)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
-    CertificateError, bundle_fingerprints, check_ca_certificate, normalize_sha256, sha256_of, single_pem_certificate)
+    CertificateError, check_ca_certificate, certificate_ders, normalize_sha256, sha256_of, single_pem_certificate)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
-    FAMILIES, LOCK_NAME, detect_family, in_root, update_command)
+    FAMILIES, LOCK_NAME, detect_family, holds_trust_store, in_root, update_command)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.links import (
+    dangling_own_links, drop_links, pem_link_name)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 
 ANCHOR_PREFIX = "iotops-dps_tls-"
@@ -74,11 +79,7 @@ def load_certificate(index, entry):
         option, data, pin = "content", entry["content"], normalize_sha256(entry["sha256"])
     else:
         option, pin = "src", normalize_sha256(entry["sha256"])
-        try:
-            with open(entry["src"], "rb") as handle:
-                data = handle.read()
-        except (IOError, OSError) as exc:
-            raise InvalidInputError("certificates[%d].src" % index, "cannot read %s: %s" % (entry["src"], exc.strerror))
+        data = read_regular_file("certificates[%d].src" % index, entry["src"], max_bytes=CERTIFICATE_MAX_BYTES)
     try:
         return check_ca_certificate(data, pin)
     except CertificateError as exc:
@@ -87,7 +88,11 @@ def load_certificate(index, entry):
 
 
 class TrustStore(object):
-    """One OS trust store (at root), driven through its family's own update tool."""
+    """One OS trust store (at root), driven through its family's own update tool.
+
+    Every file is reached through a folder descriptor opened from root without following links (rooted), so
+    nothing is read or written outside root, even through a link the image carries or one swapped in meanwhile.
+    """
 
     def __init__(self, family, root, run_command, get_bin_path):
         self.family = family
@@ -96,98 +101,148 @@ class TrustStore(object):
         self._bin = get_bin_path
         self.anchor_dir = in_root(root, family.anchor_dir)
         self.bundle = in_root(root, family.bundle)
-        self.pending = os.path.join(os.path.dirname(self.bundle), PENDING_NAME)
+        self._bundle_dir = os.path.dirname(family.bundle)
+        self._bundle_fd = None
+
+    def anchor_file(self, name):
+        return ANCHOR_PREFIX + name + self.family.suffix
 
     def anchor_path(self, name):
-        return os.path.join(self.anchor_dir, ANCHOR_PREFIX + name + self.family.suffix)
+        return os.path.join(self.anchor_dir, self.anchor_file(name))
+
+    def _read(self, folder, name, max_bytes):
+        """A file of the store, or None when it (or its folder) does not exist."""
+        try:
+            with directory(self.root, folder) as fd:
+                return read_regular_file("root", name, max_bytes=max_bytes, dir_fd=fd, follow=False,
+                                         missing_ok=True, shown=os.path.join(in_root(self.root, folder), name))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise DpsTlsError("Cannot read %s in %s: %s" % (name, in_root(self.root, folder), exc.strerror or exc))
 
     def read_anchor(self, name):
-        try:
-            with open(self.anchor_path(name), "rb") as handle:
-                return handle.read()
-        except (IOError, OSError) as exc:
-            if exc.errno == errno.ENOENT:
-                return None
-            raise DpsTlsError("Cannot read %s: %s" % (self.anchor_path(name), exc.strerror))
+        return self._read(self.family.anchor_dir, self.anchor_file(name), CERTIFICATE_MAX_BYTES)
 
     def fingerprints(self):
-        return bundle_fingerprints(self.bundle) or []
+        return fingerprints_in(self._read(self._bundle_dir, os.path.basename(self.family.bundle), BUNDLE_MAX_BYTES))
+
+    def pending(self):
+        """Whether a run died between changing anchors and the end of the update tool."""
+        try:
+            return os.path.lexists(os.path.join(resolve_in_root(self.root, self._bundle_dir), PENDING_NAME))
+        except OSError:
+            return False
 
     @contextlib.contextmanager
     def locked(self):
         """Exclusive lock for write + update + verify, so concurrent runs never interleave tool runs."""
-        lock_path = os.path.join(os.path.dirname(self.bundle), LOCK_NAME)
         try:
-            if not os.path.isdir(os.path.dirname(lock_path)):
-                os.makedirs(os.path.dirname(lock_path), 0o755)
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            folder = open_directory(self.root, self._bundle_dir, create=True)
         except OSError as exc:
-            raise DpsTlsError("Cannot open the lock file %s: %s" % (lock_path, exc.strerror))
+            raise DpsTlsError("Cannot open %s: %s" % (os.path.dirname(self.bundle), exc.strerror or exc))
+        try:
+            fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
+        except OSError as exc:
+            os.close(folder)
+            lock = os.path.join(os.path.dirname(self.bundle), LOCK_NAME)
+            raise DpsTlsError("Cannot open the lock file %s: %s" % (lock, exc.strerror))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._bundle_fd = folder
             yield
         finally:
+            self._bundle_fd = None
             os.close(fd)
+            os.close(folder)
 
     def write_anchor(self, name, content):
-        """Temporary file + rename: a reader never sees half a certificate. Mode 0644, SELinux label."""
-        path = self.anchor_path(name)
-        if not os.path.isdir(self.anchor_dir):
-            os.makedirs(self.anchor_dir, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".iotops-dps_tls-", suffix=".tmp", dir=self.anchor_dir)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        """Temporary file + rename: a reader never sees half a certificate. Mode 0644, SELinux label. The file
+        is made new (O_EXCL, O_NOFOLLOW) in a folder opened without following links, and renamed over the
+        anchor, which replaces a link there instead of writing through it."""
+        final = self.anchor_file(name)
+        with directory(self.root, self.family.anchor_dir, create=True) as folder:
+            tmp = ".iotops-dps_tls-%s.tmp" % binascii.hexlify(os.urandom(6)).decode()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                         dir_fd=folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+                    handle.flush()
+                    os.fchmod(handle.fileno(), 0o644)
+                    os.fsync(handle.fileno())
+                os.rename(tmp, final, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException:
+                unlink_quietly(tmp, folder)
+                raise
         if self.root == "/":
-            _restore_selinux_context(path)
+            _restore_selinux_context(self.anchor_path(name))
 
     def remove_stale_temporary_files(self):
         """A run killed while writing leaves its temporary file; the lock proves nobody is writing now."""
         try:
-            names = os.listdir(self.anchor_dir)
+            with directory(self.root, self.family.anchor_dir) as folder:
+                for name in os.listdir(folder):
+                    if name.startswith(".iotops-dps_tls-") and name.endswith(".tmp"):
+                        unlink_quietly(name, folder)
         except OSError:
             return
-        for name in names:
-            if name.startswith(".iotops-dps_tls-") and name.endswith(".tmp"):
-                os.unlink(os.path.join(self.anchor_dir, name))
+
+    def drop_links(self, names):
+        """The hash links of these anchors (and those a killed run left dangling), before the anchors go."""
+        if not self.family.links_dir:
+            return
+        try:
+            with directory(self.root, self.family.links_dir) as folder:
+                doomed = set(pem_link_name(self.anchor_file(name)) for name in names)
+                doomed |= dangling_own_links(self.root, self.family.links_dir, folder, ANCHOR_PREFIX)
+                drop_links(folder, doomed)
+        except (FileNotFoundError, NotADirectoryError):
+            return
 
     def remove_anchor(self, name):
+        self.drop_links([name])
         try:
-            os.unlink(self.anchor_path(name))
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                raise
+            with directory(self.root, self.family.anchor_dir) as folder:
+                unlink_quietly(self.anchor_file(name), folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return
 
     def mark_pending(self):
         """Until the update tool has run, the bundle may not match the anchors: a run killed meanwhile leaves this."""
-        with open(self.pending, "w"):
-            pass
+        os.close(os.open(PENDING_NAME, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                         dir_fd=self._bundle_fd))
 
-    def update(self, fresh):
+    def update(self, fresh, rehash=False):
+        """Run the family's tool; rehash: also rebuild the hash links (a killed tool may have left some out, and
+        Debian's tool rehashes only when it adds or removes a link itself)."""
         tool = self._bin(self.family.tool)
         if not tool:
             raise DpsTlsError("The %s family's update command %s is not installed" % (self.family.name, self.family.tool),
                               family=self.family.name)
         argv = update_command(self.family, tool, self.root, fresh)
         # a killed Debian run leaves its half-built bundle behind, and the next run would append to it
-        stale = self.bundle + ".new"
-        if self.family.name == "debian" and os.path.exists(stale):
-            os.unlink(stale)
+        if self.family.name == "debian":
+            unlink_quietly(os.path.basename(self.family.bundle) + ".new", self._bundle_fd)
         self.mark_pending()
         rc, out, err = self._run(argv)
         output = (out or "") + (err or "")
         if rc != 0:
             raise DpsTlsError("%s failed with exit code %d" % (" ".join(argv), rc), rc=rc, output=output)
-        os.unlink(self.pending)
+        openssl = self._bin("openssl") if rehash and self.family.links_dir else None
+        if openssl:
+            argv = [openssl, "rehash", resolve_in_root(self.root, self.family.links_dir)]
+            rc, out, err = self._run(argv)
+            output += (out or "") + (err or "")
+            if rc != 0:
+                raise DpsTlsError("%s failed with exit code %d" % (" ".join(argv), rc), rc=rc, output=output)
+        unlink_quietly(PENDING_NAME, self._bundle_fd)
         return output
+
+
+def fingerprints_in(bundle):
+    """SHA-256 fingerprints of the certificates in a bundle's bytes (none for a missing bundle)."""
+    return [sha256_of(der) for der in certificate_ders(bundle.decode("ascii", "replace"))] if bundle else []
 
 
 def _restore_selinux_context(path):
@@ -208,22 +263,16 @@ def _restore_selinux_context(path):
 def ensure(certificates, state, root, family_name, check_mode, run_command, get_bin_path):
     """Bring the named anchors to state; returns the module result."""
     validate_request(certificates, state, root, family_name)
-    if not os.path.isdir(root):
-        raise InvalidInputError("root", "%s is not a directory" % root)
-    family = FAMILIES[detect_family(root) if family_name == "auto" else family_name]
-    store = TrustStore(family, root, run_command, get_bin_path)
-    if root != "/" and family.name != "debian":
-        raise InvalidInputError("root", "another root filesystem is supported only for the debian family, "
-                                "and %s is %s" % (root, family.name))
     wanted = [(entry, load_certificate(index, entry) if state == "present" or _has_source(entry) else None)
               for index, entry in enumerate(certificates)]
+    store = open_store(root, family_name, run_command, get_bin_path)
 
     if check_mode:
         plan = _plan(store, wanted, state)
-        return _result(store, plan, check_mode=True, repair=os.path.exists(store.pending))
+        return _result(store, plan, check_mode=True, repair=store.pending())
     with store.locked():
         plan = _plan(store, wanted, state)
-        repair = os.path.exists(store.pending)
+        repair = store.pending()
         changes = [item for item in plan if item["write"] is not None or item["action"] == "removed"]
         needs_update = repair or changes or any(item["stale"] for item in plan)
         output = None
@@ -234,6 +283,8 @@ def ensure(certificates, state, root, family_name, check_mode, run_command, get_
             # Marked before the first anchor changes: a run killed after removing one, before the update tool ran,
             # leaves no other trace, and the next run would take the stale bundle for the truth.
             store.mark_pending()
+            if repair:
+                store.drop_links([])
             for item in changes:
                 if item["action"] == "removed":
                     store.remove_anchor(item["name"])
@@ -242,6 +293,32 @@ def ensure(certificates, state, root, family_name, check_mode, run_command, get_
             fresh = repair or any(item["action"] == "removed" for item in plan)
             output = _update_and_verify(store, plan, state, before_count, previous, fresh, repair)
         return _result(store, plan, check_mode=False, repair=repair, output=output)
+
+
+def open_store(root, family_name, run_command, get_bin_path):
+    """The trust store at root, or an error naming root when root is no system with a trust store."""
+    if not os.path.isdir(root):
+        raise InvalidInputError("root", "%s is not a directory" % root)
+    try:
+        name = detect_family(root) if family_name == "auto" else family_name
+    except DpsTlsError as exc:
+        if root == "/":
+            raise
+        raise InvalidInputError("root", "%s holds no system this module knows: %s" % (root, exc.message))
+    family = FAMILIES[name]
+    if root != "/" and family.name != "debian":
+        raise InvalidInputError("root", "another root filesystem is supported only for the debian family, "
+                                "and %s is %s" % (root, family.name))
+    for path in (family.anchor_dir, os.path.dirname(family.bundle)) + family.store_dirs:
+        try:
+            resolve_in_root(root, path)
+        except OSError as exc:
+            raise InvalidInputError("root", "%s cannot be followed inside %s: %s" % (path, root, exc.strerror))
+    if not holds_trust_store(root, family):
+        # an empty folder or the wrong mount point: filling it with a new store would only hide the mistake
+        raise InvalidInputError("root", "%s holds no %s trust store (none of %s exists in it); give the root "
+                                "filesystem of a device" % (root, family.name, ", ".join(family.store_dirs)))
+    return TrustStore(family, root, run_command, get_bin_path)
 
 
 def _has_source(entry):
@@ -289,7 +366,7 @@ def _fingerprint_of(content):
 def _update_and_verify(store, plan, state, before_count, previous, fresh, repair=False):
     """Run the tool under the lock, then prove the result; on a bad result put the old files back."""
     try:
-        output = store.update(fresh)
+        output = store.update(fresh, rehash=repair)
         problem = _verify(store, plan, state, before_count, repair)
     except DpsTlsError as exc:
         output = exc.details.get("output", "")

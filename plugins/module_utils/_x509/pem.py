@@ -22,7 +22,6 @@ PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----
 PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)", re.DOTALL)
 CERTIFICATE_LABELS = ("CERTIFICATE", "TRUSTED CERTIFICATE")
 # More than any certificate bundle holds; what lies beyond is not read.
-MAX_READ = 16 * 1024 * 1024
 SHA256_SIZE = 32
 SHA1_SIZE = 20
 
@@ -61,16 +60,6 @@ def refuse_private_keys(option, data):
         check_no_private_key(data)
     except PrivateKeyFound as exc:
         raise InvalidInputError(option, exc.message) from exc
-
-
-def refuse_private_keys_in_file(option, path):
-    """refuse_private_keys for the file at path (a path the caller has checked is a regular file)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_READ)
-    except (IOError, OSError) as exc:
-        raise InvalidInputError(option, "cannot read %s: %s" % (path, exc.strerror or exc))
-    refuse_private_keys(option, data)
 
 
 def check_no_private_key(data):

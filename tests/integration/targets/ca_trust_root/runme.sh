@@ -24,5 +24,21 @@ if grep -E '^device-.*(changed|failed)=[1-9]' "$devices/second.log"; then exit 1
 
 ansible-playbook -i "$devices/inventory.yml" root.yml -e certs_dir="$certs" -e devices_dir="$devices" "$@"
 
+# Images with absolute links: a Debian image whose etc/ssl/certs -> /usr/lib/ssl/certs (its own folder; on this
+# host that path leads to the host's store), one whose etc/ssl/certs points at itself, and one with no store.
+images=$(mktemp -d /tmp/ca-trust-images.XXXXXX)
+linked="$images/linked" looping="$images/looping" empty="$images/empty"
+for image in "$linked" "$looping"; do
+  mkdir -p "$image/etc/ssl" "$image/usr/lib/ssl/certs" "$image/usr/local/share/ca-certificates"
+  cp -a /usr/share/ca-certificates "$image/usr/share/"
+  cp /etc/ca-certificates.conf "$image/etc/ca-certificates.conf"
+  echo ID=debian > "$image/etc/os-release"
+done
+ln -s /usr/lib/ssl/certs "$linked/etc/ssl/certs"
+ln -s /etc/ssl/certs "$looping/etc/ssl/certs"
+mkdir -p "$empty/etc" && echo ID=debian > "$empty/etc/os-release"
+ansible-playbook -i localhost, -c local escape.yml -e certs_dir="$certs" -e linked_image="$linked" \
+  -e looping_image="$looping" -e empty_image="$empty" "$@"
+
 host_store_after=$(find /etc/ssl/certs /usr/local/share/ca-certificates -printf '%p %l %s %T@\n' | sort | sha256sum)
 [ "$host_store_before" = "$host_store_after" ]

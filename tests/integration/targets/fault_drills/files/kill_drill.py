@@ -5,8 +5,13 @@
 Runs inside setup_trust_store's private store (never the host's). Each round picks a random change (add or remove
 a random set of the four builtin roots and a test root) and a random moment within the time a run takes, kills the
 run there, checks the store a killed run leaves (the bundle parses, holds the certificates of before or of after the
-change and nothing else, and verifies a distribution root with openssl), then runs the same task again and checks
-that it repairs the store exactly and that a further run changes nothing.
+change and nothing else, and verifies a distribution root with openssl; the hash-link folder, what -CApath and
+curl --capath read, verifies that root and every root trusted both before and after the change), then runs the same
+task again and checks that it repairs the store exactly and that a further run changes nothing.
+
+A kill stops every process of the run, not one process group: Ansible's worker calls setsid(), so killing the
+group of ansible-playbook leaves the module and its update tool running. The drill freezes the whole tree of
+descendants (SIGSTOP, until no new process appears), then kills each process.
 
 Usage: python kill_drill.py --module ca_trust.py [--rounds 20] [--seed N]
 """
@@ -47,6 +52,18 @@ TEST_ROOT = "drill_test_root"
 # One distribution root has a negative serial number; cryptography parses it with a warning we need not see.
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+
+
+def builtin_pems(module):
+    """The PEMs of the builtin roots, from the collection's own roots module next to the module."""
+    path = os.path.join(os.path.dirname(os.path.abspath(module)), "..", "module_utils", "_trust", "roots.py")
+    with open(path) as handle:
+        text = handle.read()
+    by_print = {}
+    for block in PEM_BLOCK.findall(text):
+        cert = x509.load_pem_x509_certificate(block.encode())
+        by_print[cert.fingerprint(hashes.SHA256()).hex().upper()] = block + "\n"
+    return {name: by_print[sha] for name, sha in BUILTINS.items()}
 
 
 def make_test_root():
@@ -98,6 +115,47 @@ class Runner:
         return result
 
 
+def descendants(pid):
+    """Every living process below pid, found by walking /proc (any session or process group)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def kill_run(pid):
+    """SIGKILL pid and all its descendants, wherever they moved: frozen first, so none forks away meanwhile."""
+    frozen = set()
+    while True:
+        tree = set([pid] + descendants(pid)) - frozen
+        if not tree:
+            break
+        for member in tree:
+            try:
+                os.kill(member, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        frozen |= tree
+    for member in frozen:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(frozen)
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -115,31 +173,44 @@ def bundle_fingerprints():
 
 
 def openssl_verifies(cert, capath=False):
-    argv = ["openssl", "verify"] + (["-no-CAfile", "-CApath", CERTS_DIR] if capath else
-                                    ["-no-CApath", "-CAfile", BUNDLE]) + [cert]
-    return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+    """cert is a path, or PEM text given on stdin."""
+    argv = ["openssl", "verify", "-no-CAstore"] + (["-no-CAfile", "-CApath", CERTS_DIR] if capath else
+                                                   ["-no-CApath", "-CAfile", BUNDLE])
+    text = cert if cert.startswith("-----BEGIN") else None
+    argv += [] if text else [cert]
+    return subprocess.run(argv, input=text, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                          universal_newlines=True).returncode == 0
+
+
+def links_verify(names, pems):
+    """The hash links verify a distribution root and each named root (self-signed: a root verifies itself)."""
+    check(openssl_verifies(DISTRIBUTION_ROOT, capath=True), "the hash links no longer verify a distribution root")
+    lost = [name for name in names if not openssl_verifies(pems[name], capath=True)]
+    check(not lost, "the hash links no longer verify %s" % ", ".join(lost))
 
 
 def expected_prints(base, present, pins):
     return sorted(base + [pins[name] for name in present])
 
 
-def assert_usable(base, pins, before, after):
-    """What a killed run may leave: the store of before or of after the change, whole, and usable."""
+def assert_usable(base, pins, pems, before, after):
+    """What a killed run may leave: the store of before or of after the change, whole, and usable, by the bundle
+    and by the hash links alike."""
     prints = bundle_fingerprints()
     check(sorted(prints) in (expected_prints(base, before, pins), expected_prints(base, after, pins)),
           "the bundle holds %d certificates, neither the %d of before nor the %d of after the change"
           % (len(prints), len(base) + len(before), len(base) + len(after)))
     check(openssl_verifies(DISTRIBUTION_ROOT), "the bundle no longer verifies a distribution root")
+    links_verify(sorted(set(before) & set(after)), pems)
     return "after" if sorted(prints) == expected_prints(base, after, pins) and before != after else "before"
 
 
-def assert_exact(base, pins, present):
+def assert_exact(base, pins, pems, present):
     """The store after a complete run: exactly these roots, every link good, nothing left over."""
     prints = bundle_fingerprints()
     check(sorted(prints) == expected_prints(base, present, pins),
           "the bundle holds %d certificates, expected %d" % (len(prints), len(base) + len(present)))
-    check(openssl_verifies(DISTRIBUTION_ROOT, capath=True), "the hash links lost a distribution root")
+    links_verify(present, pems)
     check(not os.path.exists(BUNDLE + ".new"), "a half-built bundle was left behind")
     check(not os.path.exists(PENDING), "the pending marker was left behind")
     check(not glob.glob(os.path.join(ANCHORS, ".iotops-dps_tls-*")), "temporary anchor files were left behind")
@@ -158,13 +229,14 @@ def main():
     print("seed %d (DRILL_SEED=%d reproduces this drill)" % (args.seed, args.seed))
     pem, sha256 = make_test_root()
     pins = dict(BUILTINS, **{TEST_ROOT: sha256})
+    pems = dict(builtin_pems(args.module), **{TEST_ROOT: pem})
     names = sorted(pins)
     runner = Runner(args.python, args.module, pem, sha256)
 
     runner.run(names, "absent")
     base = bundle_fingerprints()
     check(not set(pins.values()) & set(base), "the DPS roots are not deselected in the private store")
-    assert_exact(base, pins, [])
+    assert_exact(base, pins, pems, [])
 
     # How long a run takes here: the kills are spread over that span (one random moment in each slice of it).
     started = time.monotonic()
@@ -189,22 +261,22 @@ def main():
         time.sleep(moment)
         stage = ("during the update tool" if os.path.exists(PENDING) else
                  "while writing anchors" if glob.glob(os.path.join(ANCHORS, ".iotops-dps_tls-*")) else "elsewhere")
-        os.killpg(proc.pid, signal.SIGKILL)
+        kill_run(proc.pid)
         proc.wait()
         if proc.returncode == 0:
             stage = "after it finished"
         landed[stage] = landed.get(stage, 0) + 1
-        left = assert_usable(base, pins, sorted(present), sorted(after))
+        left = assert_usable(base, pins, pems, sorted(present), sorted(after))
 
         repaired = runner.run(chosen, state)
-        assert_exact(base, pins, sorted(after))
+        assert_exact(base, pins, pems, sorted(after))
         if state == "present":
             check(all(a["trusted"] for a in repaired["anchors"]), "the rerun did not trust every root: %s" % repaired)
         if number % 5 == 0:
             # Now and then a third run, to see that the repaired store has converged (every run costs seconds).
             again = runner.run(chosen, state)
             check(not again["changed"], "a third run still changed something: %s" % again)
-            assert_exact(base, pins, sorted(after))
+            assert_exact(base, pins, pems, sorted(after))
         print("%2d: %-7s %-60s killed at %.2fs %-22s left the store of %-6s rerun changed=%s and repaired it"
               % (number, state, ",".join(chosen), moment, "(" + stage + ")", left, repaired["changed"]))
         present = after
@@ -213,7 +285,7 @@ def main():
     check(landed.get("during the update tool", 0) >= 3,
           "fewer than 3 kills landed while the update tool ran (%s): the drill did not test what it should" % landed)
     runner.run(names, "absent")
-    assert_exact(base, pins, [])
+    assert_exact(base, pins, pems, [])
 
 
 if __name__ == "__main__":

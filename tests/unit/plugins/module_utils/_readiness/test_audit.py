@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
@@ -105,3 +107,48 @@ def test_a_red_hat_crypto_policy_without_dps_suites_blocks(tmp_path):
     assert not facts["ready"]
     assert [b["check"] for b in facts["blockers"]] == ["suites"]
     assert "ECDHE-ECDSA-AES256-GCM-SHA384" in facts["blockers"][0]["message"]
+
+
+def test_an_images_absolute_link_to_its_store_is_read_inside_the_image(tmp_path):
+    """etc/ssl/certs -> /usr/lib/ssl/certs is the image's own folder. Before, the audit followed the link on this
+    host and reported this host's bundle as the device's."""
+    host = tmp_path / "host"
+    (host / "certs").mkdir(parents=True)
+    (host / "certs/ca-certificates.crt").write_text("".join(root.pem for root in BUILTIN_ROOTS.values()))
+    device = tmp_path / "device"
+    (device / "etc/ssl").mkdir(parents=True)
+    (device / "etc/os-release").write_text("ID=debian\n")
+    inside = device / str(host / "certs").lstrip("/")
+    inside.mkdir(parents=True)
+    (inside / "ca-certificates.crt").write_text(BUILTIN_ROOTS["digicert_global_root_g2"].pem)
+    (device / "etc/ssl/certs").symlink_to(str(host / "certs"))
+    facts = audit.audit_device(root=str(device))
+    assert facts["trust_store"] == str(inside / "ca-certificates.crt")
+    assert facts["roots"]["digicert_global_root_g2"] and not facts["roots"]["microsoft_rsa_root_ca_2017"]
+
+
+def test_a_fifo_or_a_huge_file_is_refused_by_name(tmp_path):
+    (tmp_path / "image").mkdir()
+    root = image(tmp_path / "image", BUILTIN_ROOTS)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    huge = tmp_path / "huge.pem"
+    with open(str(huge), "wb") as handle:
+        handle.truncate(1024 ** 3)
+    os.mkfifo(os.path.join(root, "etc/pinned.pem"))
+    for kwargs, option, words in (
+            ({"ca_file": str(fifo), "endpoint": "localhost"}, "ca_file", "is a FIFO"),
+            ({"ca_file": str(huge), "endpoint": "localhost"}, "ca_file", "1073741824 bytes"),
+            ({"pinning_paths": ["/etc/pinned.pem"]}, "pinning_paths", "is a FIFO"),
+            ({"openssl_config": "/etc/pinned.pem"}, "openssl_config", "is a FIFO")):
+        with pytest.raises(InvalidInputError) as caught:
+            audit.audit_device(root=root, **kwargs)
+        assert caught.value.option == option and words in caught.value.message
+
+
+def test_a_fifo_bundle_in_the_image_is_refused_not_waited_on(tmp_path):
+    root = image(tmp_path, [])
+    os.unlink(os.path.join(root, "etc/ssl/certs/ca-certificates.crt"))
+    os.mkfifo(os.path.join(root, "etc/ssl/certs/ca-certificates.crt"))
+    with pytest.raises(InvalidInputError, match="is a FIFO"):
+        audit.audit_device(root=root)

@@ -125,3 +125,24 @@ def test_markdown():
     assert "| 5 | 1 | 4 | 0 | 0.20 | 1.00 | FAILED |" in text
     assert "- **DPS roots trusted**: dev-b" in text
     assert "| dev-a | yes | - |" in text
+
+
+def test_pinning_files_stay_in_the_image_and_special_files_never_block(tmp_path):
+    import os
+    host = tmp_path / "host.pem"
+    host.write_text(pem(certificate("host leaf", issuer=certificate("host CA"), ca=False)[0]))
+    app = tmp_path / "image/opt/app"
+    app.mkdir(parents=True)
+    os.mkfifo(str(app / "fifo.pem"))
+    (app / "host.pem").symlink_to(str(host))
+    with open(str(app / "huge.pem"), "wb") as handle:
+        handle.truncate(1024 ** 3)
+    root = str(tmp_path / "image")
+    # in a folder: the FIFO and the huge file are passed over, the absolute link means the image's own (missing) file
+    assert pinning.find_pinned(root, ["/opt/app"]) == []
+    with pytest.raises(Exception) as caught:
+        pinning.find_pinned(root, ["/opt/app/fifo.pem"])
+    assert caught.value.option == "pinning_paths" and "is a FIFO" in caught.value.message
+    with pytest.raises(Exception) as caught:
+        pinning.find_pinned(root, ["/opt/app/huge.pem"])
+    assert caught.value.option == "pinning_paths" and "1073741824 bytes" in caught.value.message

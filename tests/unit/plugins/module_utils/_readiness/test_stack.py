@@ -206,3 +206,10 @@ def test_symlinks_stay_inside_the_root(tmp_path):
     write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.include /etc/loop/x.cnf\n.include /etc/loop\n"
                                             "[init]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCipherString = A\n")
     assert stack.find_openssl_config(str(tmp_path)) == ("/etc/ssl/openssl.cnf", {"CipherString": "A"})
+
+
+def test_a_fifo_include_is_skipped_and_never_waited_on(tmp_path):
+    write(tmp_path, "/etc/ssl/openssl.cnf", "openssl_conf = init\n.include /etc/ssl/fifo.cnf\n"
+                                            "[init]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCipherString = A\n")
+    os.mkfifo(str(tmp_path / "etc/ssl/fifo.cnf"))
+    assert stack.find_openssl_config(str(tmp_path)) == ("/etc/ssl/openssl.cnf", {"CipherString": "A"})

@@ -13,7 +13,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families imp
 
 @pytest.mark.parametrize("family, anchor_dir, suffix, bundle, argv, fresh_argv", [
     ("debian", "/usr/local/share/ca-certificates", ".crt", "/etc/ssl/certs/ca-certificates.crt",
-     ["/usr/sbin/update-ca-certificates"], ["/usr/sbin/update-ca-certificates", "--fresh"]),
+     ["/usr/sbin/update-ca-certificates"], ["/usr/sbin/update-ca-certificates"]),
     ("redhat", "/etc/pki/ca-trust/source/anchors", ".pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
      ["/usr/bin/update-ca-trust", "extract"], ["/usr/bin/update-ca-trust", "extract"]),
     ("suse", "/etc/pki/trust/anchors", ".pem", "/var/lib/ca-certificates/ca-bundle.pem",
@@ -33,13 +33,29 @@ def test_each_family_has_its_own_paths_and_command(family, anchor_dir, suffix, b
 def test_debian_on_another_root_uses_relative_certificate_folders():
     argv = update_command(FAMILIES["debian"], "/usr/sbin/update-ca-certificates", "/img", fresh=True)
     assert argv == [
-        "/usr/sbin/update-ca-certificates", "--fresh",
+        "/usr/sbin/update-ca-certificates",
         "--certsconf", "/img/etc/ca-certificates.conf",
         "--certsdir", "../../../usr/share/ca-certificates",
         "--localcertsdir", "../../../usr/local/share/ca-certificates",
         "--etccertsdir", "/img/etc/ssl/certs",
         "--hooksdir", "/img/nonexistent/ca-certificates-hooks",
     ]
+
+
+def test_debian_on_another_root_follows_the_images_links_inside_the_image(tmp_path):
+    """An image whose etc/ssl/certs is an absolute link to /etc/ssl/certs means its own folder: the tool must be
+    given that folder under the root, never this host's."""
+    (tmp_path / "usr/lib/ssl/certs").mkdir(parents=True)
+    (tmp_path / "etc/ssl").mkdir(parents=True)
+    (tmp_path / "etc/ssl/certs").symlink_to("/usr/lib/ssl/certs")
+    (tmp_path / "etc/ca-certificates.conf").symlink_to("/../../etc/ca-certificates.conf.real")
+    root = str(tmp_path)
+    argv = update_command(FAMILIES["debian"], "/usr/sbin/update-ca-certificates", root, fresh=False)
+    options = dict(zip(argv[1::2], argv[2::2]))
+    assert options["--etccertsdir"] == root + "/usr/lib/ssl/certs"
+    assert options["--certsconf"] == root + "/etc/ca-certificates.conf.real"
+    assert options["--certsdir"] == "../../../share/ca-certificates"
+    assert options["--hooksdir"].startswith(root + "/")
 
 
 @pytest.mark.parametrize("family", ["redhat", "suse", "alpine", "arch"])

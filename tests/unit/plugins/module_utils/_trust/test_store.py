@@ -19,7 +19,9 @@ MSRSA = BUILTIN_ROOTS["microsoft_rsa_root_ca_2017"]
 
 
 class FakeTool(object):
-    """Builds the bundle from the distribution's certificates plus every local *.crt, as Debian's tool does."""
+    """Builds the bundle from the distribution's certificates plus every local *.crt, as Debian's tool does, and
+    links each local one as <name>.pem with a hash link to it; like Debian's tool without --fresh, it never
+    removes a link."""
 
     def __init__(self, root, distribution):
         self.root = root
@@ -32,16 +34,37 @@ class FakeTool(object):
         self.calls.append(argv)
         if self.rc:
             return self.rc, "", "boom"
-        local = sorted(glob.glob(os.path.join(self.root, "usr/local/share/ca-certificates/*.crt")))
+        options = dict(zip(argv[1::2], argv[2::2]))
+        certs = options.get("--etccertsdir", os.path.join(self.root, "etc/ssl/certs"))
+        local_dir = os.path.join(certs, options.get("--localcertsdir", "../../../usr/local/share/ca-certificates"))
+        local = sorted(glob.glob(os.path.join(local_dir, "*.crt")))
         pems = list(self.distribution)
         for path in local:
             with open(path) as handle:
                 pems.append(handle.read())
         if self.drop:
             pems = [pem for pem in pems if pem != self.drop]
-        with open(os.path.join(self.root, "etc/ssl/certs/ca-certificates.crt"), "w") as handle:
+        if argv[0].endswith("update-ca-certificates"):
+            self.link(certs, local)
+        with open(os.path.join(certs, "ca-certificates.crt"), "w") as handle:
             handle.write("".join(pems))
         return 0, "%d certificates" % len(pems), ""
+
+    def link(self, certs, local):
+        for path in local:
+            pem = os.path.basename(path)[:-4] + ".pem"
+            if os.path.lexists(os.path.join(certs, pem)):
+                continue
+            os.symlink(os.path.relpath(path, certs), os.path.join(certs, pem))
+            number = 0
+            while os.path.lexists(os.path.join(certs, "%s.%d" % (HASH, number))):
+                number += 1
+            os.symlink(pem, os.path.join(certs, "%s.%d" % (HASH, number)))
+
+    def links(self):
+        certs = os.path.join(self.root, "etc/ssl/certs")
+        return sorted((name, os.readlink(os.path.join(certs, name))) for name in os.listdir(certs)
+                      if os.path.islink(os.path.join(certs, name)))
 
 
 @pytest.fixture
@@ -63,6 +86,8 @@ def anchors(device):
     return sorted(os.listdir(os.path.join(device.root, "usr/local/share/ca-certificates")))
 
 
+# every fake hash link in one bucket: dropping one must not leave a gap in the numbers
+HASH = "0badc0de"
 ROOTS = [{"name": "g2", "builtin": "digicert_global_root_g2"}, {"name": "msrsa", "builtin": "microsoft_rsa_root_ca_2017"}]
 
 
@@ -103,7 +128,9 @@ def test_absent_removes_only_its_own_anchors_and_refreshes(device, certs):
     assert [(a["name"], a["action"]) for a in result["anchors"]] == [("g2", "removed"), ("msrsa", "unchanged")]
     assert result["anchors"][0]["sha256"] == G2.sha256 and not result["anchors"][0]["trusted"]
     assert result["anchors"][1]["trusted"], "the distribution's copy still makes it trusted"
-    assert device.calls[-1][1] == "--fresh"
+    assert "--fresh" not in device.calls[-1], "--fresh empties the links folder first: a kill there breaks -CApath"
+    # the removed anchor's own links went, the administrator's stayed
+    assert device.links() == [(HASH + ".0", "g2.pem"), ("g2.pem", "../../../usr/local/share/ca-certificates/g2.crt")]
     assert anchors(device) == ["g2.crt"]
     assert not run(device, [{"name": "g2"}], state="absent")["changed"]
 
@@ -114,7 +141,8 @@ def test_a_bad_result_restores_the_previous_anchors(device):
         run(device, ROOTS)
     assert "certificates" in failure.value.details["output"]
     assert anchors(device) == []
-    assert device.calls[-1][1] == "--fresh", "the store is rebuilt after the restore"
+    assert len(device.calls) == 2 and "--fresh" not in device.calls[-1], "the store is rebuilt after the restore"
+    assert device.links() == [], "the links of the anchors taken back went with them"
 
 
 def test_a_shrunk_bundle_is_refused(device, certs):
@@ -148,12 +176,16 @@ def test_a_run_that_died_is_repaired(device):
     assert result["changed"] and result["anchors"][0]["trusted"]
     assert not os.path.exists(bundle + ".new") and not os.path.exists(leftover)
 
-    # died while the tool ran: the pending marker forces a fresh rebuild
+    # died while the tool ran after an anchor was removed: the pending marker makes the next run drop the links
+    # left dangling, run the tool and rebuild the hash links (Debian's tool rehashes only when it links anew)
     open(os.path.join(device.root, "etc/ssl/certs/.iotops-dps_tls-update-pending"), "w").close()
+    os.unlink(os.path.join(device.root, "usr/local/share/ca-certificates/iotops-dps_tls-g2.crt"))
     calls = len(device.calls)
-    result = run(device, ROOTS)
-    assert result["changed"] and len(device.calls) == calls + 1 and device.calls[-1][1] == "--fresh"
-    assert not run(device, ROOTS)["changed"]
+    result = run(device, ROOTS[1:])
+    assert result["changed"] and len(device.calls) == calls + 2 and "--fresh" not in device.calls[-2]
+    assert device.calls[-1] == ["/usr/sbin/openssl", "rehash", os.path.join(device.root, "etc/ssl/certs")]
+    assert [name for name, target in device.links() if "g2" in target] == []
+    assert not run(device, ROOTS[1:])["changed"]
 
 
 @pytest.mark.parametrize("certificates, state, root, option, words", [
@@ -190,3 +222,67 @@ def test_another_root_is_only_for_debian(tmp_path):
     (tmp_path / "etc/os-release").write_text("ID=fedora\n")
     with pytest.raises(InvalidInputError, match="only for the debian family"):
         ensure(ROOTS, "present", str(tmp_path), "auto", False, None, None)
+
+
+def test_links_of_the_image_lead_into_the_image_never_to_this_host(tmp_path, certs):
+    """An image whose store folders are absolute links: they mean the image's own folders. Before, the anchor was
+    written through the link into the host's folder and the host's bundle was rebuilt."""
+    host = tmp_path / "host"
+    image = tmp_path / "image"
+    for folder in ("certs", "anchors"):
+        (host / folder).mkdir(parents=True)
+        (image / str(host / folder).lstrip("/")).mkdir(parents=True)
+    (host / "certs/ca-certificates.crt").write_text(MSRSA.pem)
+    (image / "etc/ssl").mkdir(parents=True)
+    (image / "usr/local/share").mkdir(parents=True)
+    (image / "usr/share/ca-certificates").mkdir(parents=True)
+    (image / "etc/os-release").write_text("ID=debian\n")
+    (image / "etc/ssl/certs").symlink_to(str(host / "certs"))
+    (image / "usr/local/share/ca-certificates").symlink_to(str(host / "anchors"))
+    tool = FakeTool(str(image), [certs["other"].pem])
+    result = run(tool, ROOTS[:1])
+    assert result["changed"] and result["anchors"][0]["action"] == "added"
+    assert os.listdir(str(host / "anchors")) == [] and os.listdir(str(host / "certs")) == ["ca-certificates.crt"]
+    assert (host / "certs/ca-certificates.crt").read_text() == MSRSA.pem, "the host's bundle was rebuilt"
+    inside = image / str(host).lstrip("/")
+    assert os.listdir(str(inside / "anchors")) == ["iotops-dps_tls-g2.crt"]
+    options = dict(zip(tool.calls[0][1::2], tool.calls[0][2::2]))
+    assert options["--etccertsdir"] == str(inside / "certs")
+    assert os.path.realpath(os.path.join(options["--etccertsdir"], options["--localcertsdir"])) == str(inside / "anchors")
+    assert G2.pem in (inside / "certs/ca-certificates.crt").read_text()
+
+
+def test_a_link_at_an_anchor_is_never_read_or_written_through(device, tmp_path):
+    outside = tmp_path / "outside.crt"
+    outside.write_text("the host's file")
+    os.symlink(str(outside), os.path.join(device.root, "usr/local/share/ca-certificates/iotops-dps_tls-g2.crt"))
+    with pytest.raises(InvalidInputError, match="is a symbolic link, not a regular file"):
+        run(device, ROOTS[:1])
+    assert outside.read_text() == "the host's file" and device.calls == []
+
+
+@pytest.mark.parametrize("layout, family, words", [
+    (["etc/os-release"], "auto", "holds no debian trust store"),
+    ([], "auto", "holds no system this module knows"),
+    ([], "debian", "holds no debian trust store"),
+])
+def test_a_root_without_a_trust_store_is_refused_and_left_empty(tmp_path, layout, family, words):
+    for path in layout:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("ID=debian\n")
+    before = sorted(os.walk(str(tmp_path)))
+    with pytest.raises(InvalidInputError, match=words) as failure:
+        ensure(ROOTS, "present", str(tmp_path), family, False, None, lambda name: "/usr/sbin/" + name)
+    assert failure.value.option == "root"
+    assert sorted(os.walk(str(tmp_path))) == before, "a new store was made"
+
+
+def test_a_fifo_or_a_huge_file_as_src_is_refused_by_name(device, tmp_path, certs):
+    os.mkfifo(str(tmp_path / "pipe"))
+    with open(str(tmp_path / "huge.pem"), "wb") as handle:
+        handle.truncate(1024 ** 3)
+    for path, words in ((tmp_path / "pipe", "is a FIFO"), (tmp_path / "huge.pem", "1073741824 bytes")):
+        with pytest.raises(InvalidInputError, match=words) as failure:
+            run(device, [{"name": "r", "src": str(path), "sha256": certs["root"].sha256}])
+        assert failure.value.option == "certificates[0].src"
+    assert anchors(device) == [] and device.calls == []

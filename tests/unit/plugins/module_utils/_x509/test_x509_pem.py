@@ -57,15 +57,6 @@ def test_certificates_and_public_keys_are_no_private_keys(certs):
     assert pem.private_key_blocks(b"") == ([], [])
 
 
-def test_a_file_holding_a_key_is_refused(certs, tmp_path):
-    path = tmp_path / "ca.pem"
-    path.write_text(certs["root"].pem + KEYS["PRIVATE KEY"])
-    with pytest.raises(InvalidInputError, match="^ca_file: holds a private key"):
-        pem.refuse_private_keys_in_file("ca_file", str(path))
-    with pytest.raises(InvalidInputError, match="^ca_file: cannot read"):
-        pem.refuse_private_keys_in_file("ca_file", str(tmp_path / "missing.pem"))
-
-
 def test_the_one_certificate_of_a_text(certs):
     assert pem.single_certificate_der("comment\r\n" + certs["root"].pem.replace("\n", "\r\n")) == certs["root"].der
     with pytest.raises(pem.PrivateKeyFound):
