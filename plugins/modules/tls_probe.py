@@ -390,6 +390,7 @@ findings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.module import run_module
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import POLICIES
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import probe_endpoint
 
 
@@ -399,7 +400,7 @@ def main():
             host=dict(type="str", required=True),
             port=dict(type="int", default=8883),
             server_name=dict(type="str"),
-            policy=dict(type="str", choices=["dps"], default="dps"),
+            policy=dict(type="str", choices=sorted(POLICIES), default="dps"),
             ca_file=dict(type="path"),
             client_cert=dict(type="path"),
             client_key=dict(type="path"),
@@ -411,10 +412,7 @@ def main():
         required_by={"client_key": "client_cert", "client_key_passphrase": "client_cert"},
         supports_check_mode=True,
     )
-    p = module.params
-    run_module(module, lambda: probe_endpoint(
-        p["host"], p["port"], p["server_name"], p["policy"], p["ca_file"], p["client_cert"], p["client_key"],
-        p["client_key_passphrase"], p["expected_roots"], p["timeout"], p["concurrency"]))
+    run_module(module, lambda: probe_endpoint(**module.params))
 
 
 if __name__ == "__main__":
