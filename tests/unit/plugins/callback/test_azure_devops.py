@@ -181,8 +181,8 @@ def test_a_delegated_failure_with_the_same_message_is_one_issue(callback, capsys
     plugin = callback()
     result = fail_result({"delegate_to": "localhost"})
     plugin.v2_runner_on_failed(result)
-    plugin.v2_runner_on_failed(CallbackTaskResult(Host("device-002"), result.task, {"failed": True,
-                                                                                   "msg": "2 of 3 devices ready"}, {}))
+    same = {"failed": True, "msg": "2 of 3 devices ready"}
+    plugin.v2_runner_on_failed(CallbackTaskResult(Host("device-002"), result.task, same, {}))
     assert len(commands(capsys)) == 1
     assert plugin._issues == {"error": 1, "warning": 0}
 
