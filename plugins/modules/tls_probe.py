@@ -33,6 +33,8 @@ options:
       - Host name or IP address of the endpoint, for example the DPS device endpoint
         V(global.azure-devices-provisioning.net).
       - The name is resolved once; every handshake goes to the same address.
+      - International names are taken (IDNA). A name with an empty label (two dots in a row, a leading dot), a
+        space, a scheme, a port or a path is refused before any connection; give the port in O(port).
     type: str
     required: true
   port:
