@@ -281,19 +281,9 @@ class CallbackModule(DefaultCallback):
 
     # Results -----------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _parts(result):
-        """(task, host name, result dict) on every supported ansible-core."""
-        task = getattr(result, "task", None) or result._task
-        host = getattr(result, "host", None) or result._host
-        data = getattr(result, "result", None)
-        if not isinstance(data, dict):
-            data = result._result
-        return task, host.get_name(), data
-
     def _take_notes(self, result):
         """Read what the issues need before the default output pops warnings and exceptions from the result."""
-        task, host, data = self._parts(result)
+        task, host, data = tasks.result_parts(result)
         censored = tasks.is_censored(task, data)
         if censored:
             # ansible-core 2.19 keeps the exception of a censored result and prints it, and the exception repeats
@@ -346,20 +336,25 @@ class CallbackModule(DefaultCallback):
         reason = tasks.HIDDEN if notes["censored"] else data.get("msg")
         super().v2_runner_on_unreachable(result)
         host, task = notes["host"], notes["task"]
-        if not self._active or host in self._unreachable:
+        if not self._active:
+            return
+        self._down.add(host)
+        tolerated = tasks.tolerates_unreachable(task, self._play, down=len(self._down), batch_size=self._batch_size)
+        # One issue per host and run; a host warned about once is an error where a later play cannot go on without it.
+        if host in self._unreachable and (tolerated or host not in self._tolerated):
             return
         self._unreachable.add(host)
-        self._down.add(host)
         message = f"{host} is unreachable ({task.get_name().strip()}): {reason or 'no details'}"
-        if tasks.tolerates_unreachable(task, self._play, down=len(self._down), batch_size=self._batch_size):
+        if tolerated:
             self._tolerated.add(host)
             self._issue("warning", message + " (the play goes on without it)", task)
         else:
+            self._tolerated.discard(host)
             self._issue("error", message, task)
 
     def v2_runner_on_ok(self, result):
         notes, data = self._take_notes(result)
-        values = {} if notes["censored"] or not self._active else self._export_values(data)
+        values = {} if notes["censored"] or not self._active else tasks.export_values(data, self._exports)
         super().v2_runner_on_ok(result)
         if not self._active:
             return
@@ -385,19 +380,6 @@ class CallbackModule(DefaultCallback):
         show(result)
         if self._active:
             self._report_warnings(notes)
-
-    def _export_values(self, data):
-        """The export_variables values this result provides (loop items searched in order, last one wins)."""
-        candidates = [data] + [item for item in data.get("results") or [] if isinstance(item, dict)]
-        values = {}
-        for name, keys in self._exports:
-            for candidate in candidates:
-                if candidate.get("_ansible_no_log") or "censored" in candidate:
-                    continue
-                found = vso.dig(candidate, keys)
-                if found is not None:
-                    values[name] = found
-        return values
 
     # The end ----------------------------------------------------------------------------------------------
 

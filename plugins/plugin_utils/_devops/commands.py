@@ -107,15 +107,3 @@ def parse_exports(entries):
             continue
         exports.append((name, path.split(".")))
     return exports, invalid
-
-
-def dig(data, keys):
-    """The value at a key path, or None."""
-    for key in keys:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        else:
-            return None
-    return data

@@ -17,6 +17,43 @@ HIDDEN = "the output has been hidden because of no_log"
 _COLLECTION_CONTENT = re.compile(r"(?:^|.*/)ansible_collections/[^/]+/[^/]+/(?:roles|playbooks)/.*")
 
 
+def result_parts(result):
+    """(task, host name, result dict) on every supported ansible-core."""
+    task = getattr(result, "task", None) or result._task
+    host = getattr(result, "host", None) or result._host
+    data = getattr(result, "result", None)
+    if not isinstance(data, dict):
+        data = result._result
+    return task, host.get_name(), data
+
+
+def export_values(data, exports):
+    """{name: value} for the (name, key path) exports a result provides; loop items in order, the last one wins,
+    and nothing from a no_log item."""
+    candidates = [data] + [item for item in data.get("results") or [] if isinstance(item, dict)]
+    values = {}
+    for name, keys in exports:
+        for candidate in candidates:
+            if candidate.get("_ansible_no_log") or "censored" in candidate:
+                continue
+            found = dig(candidate, keys)
+            if found is not None:
+                values[name] = found
+    return values
+
+
+def dig(data, keys):
+    """The value at a key path, or None."""
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
+            return None
+    return data
+
+
 def source_location(task):
     """(path, line) of a task, or (None, None)."""
     path = task.get_path() if task is not None else ""

@@ -241,6 +241,18 @@ def test_unreachable_hosts_within_the_play_s_failure_budget_are_warnings(callbac
     assert commands(capsys)[-1].startswith(f"##vso[task.complete result={outcome}]")
 
 
+def test_a_host_warned_about_is_an_error_where_the_play_cannot_go_on_without_it(callback, capsys):
+    plugin = callback()
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", ignore_unreachable=True))
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", name="Provision"))
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", name="Again"))
+    assert [line.split("]")[0] for line in commands(capsys)] == [
+        "##vso[task.logissue type=warning", "##vso[task.logissue type=error"]
+    stats = stats_with(dark="device-9")
+    plugin.v2_playbook_on_stats(stats)
+    assert commands(capsys)[-1].startswith("##vso[task.complete result=Failed]")
+
+
 def test_an_unreachable_host_the_play_does_not_tolerate_is_one_error(callback, capsys):
     plugin = callback()
     plugin.v2_runner_on_unreachable(unreachable_result("device-9"))

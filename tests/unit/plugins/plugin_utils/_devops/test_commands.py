@@ -78,18 +78,6 @@ def test_variable_names_match_whole():
     assert vso.is_variable_name("A.b_1") and not vso.is_variable_name("A\n") and not vso.is_variable_name("")
 
 
-@pytest.mark.parametrize("keys, expected", [
-    (["dps", "id_scope"], "0ne"),
-    (["dps", "linked_hubs", "0", "location"], "westeurope"),
-    (["dps", "linked_hubs", "3", "location"], None),
-    (["dps", "missing"], None),
-    (["dps", "id_scope", "deeper"], None),
-])
-def test_dig(keys, expected):
-    data = {"dps": {"id_scope": "0ne", "linked_hubs": [{"location": "westeurope"}]}}
-    assert vso.dig(data, keys) == expected
-
-
 @pytest.mark.parametrize("value, expected", [
     (True, "true"), (False, "false"), (3, "3"), ("x", "x"), ({"b": 1, "a": [1]}, '{"a": [1], "b": 1}'),
 ])

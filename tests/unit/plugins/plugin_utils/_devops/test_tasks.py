@@ -16,6 +16,24 @@ from ansible.vars.manager import VariableManager
 from ansible_collections.iotops.dps_tls.plugins.plugin_utils._devops import tasks
 
 
+@pytest.mark.parametrize("keys, expected", [
+    (["dps", "id_scope"], "0ne"),
+    (["dps", "linked_hubs", "0", "location"], "westeurope"),
+    (["dps", "linked_hubs", "3", "location"], None),
+    (["dps", "missing"], None),
+    (["dps", "id_scope", "deeper"], None),
+])
+def test_dig(keys, expected):
+    data = {"dps": {"id_scope": "0ne", "linked_hubs": [{"location": "westeurope"}]}}
+    assert tasks.dig(data, keys) == expected
+
+
+def test_export_values_from_loop_items_skip_no_log_ones_and_the_last_wins():
+    data = {"results": [{"dps": {"id_scope": "first"}}, {"dps": {"id_scope": "hidden"}, "_ansible_no_log": True},
+                        {"dps": {"id_scope": "second"}}, "not a dict"]}
+    assert tasks.export_values(data, [("SCOPE", ["dps", "id_scope"]), ("NONE", ["x"])]) == {"SCOPE": "second"}
+
+
 def test_failure_message_adds_stderr_and_failed_items():
     data = {
         "msg": "non-zero return code",
