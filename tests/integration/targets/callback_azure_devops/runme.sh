@@ -120,6 +120,8 @@ run unreachable_ignored 0 TF_BUILD=True -- unreachable_ignored.yml
 expect_commands unreachable_ignored unreachable_ignored
 run unreachable_tolerated 4 TF_BUILD=True -- unreachable_tolerated.yml
 expect_commands unreachable_tolerated unreachable_tolerated
+run unreachable_later 4 TF_BUILD=True -- unreachable_later.yml
+expect_commands unreachable_later unreachable_later
 
 # A gate that runs once on the controller names the gate, never the device it ran as; with the sources directory
 # set, issues point into the repository, and a role of an installed collection gets no path at all.
