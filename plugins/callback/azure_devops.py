@@ -15,17 +15,28 @@ description:
     all its options), plus Azure Pipelines logging commands when the run happens inside Azure Pipelines.
   - Each play becomes a collapsible C(##[group]) in the pipeline log (each task instead with O(group_tasks)); the
     play recap stays outside the groups.
-  - Failed and unreachable hosts become C(##vso[task.logissue type=error]) issues that name the task, the host and
-    the message, with the task's source file and line. A failure that a block's C(rescue) handles, and an
-    unreachable host the task ignores, become warnings instead; failures of C(ignore_errors) tasks are not issues.
+  - Failed hosts become C(##vso[task.logissue type=error]) issues that name the task, the host and the message.
+    A task that speaks for the whole play rather than for one host (C(run_once), or delegated with
+    C(delegate_to), such as a readiness gate that runs on the controller) is named alone, never the host it
+    happened to run as; the same message from such a task is one issue. A failure that a block's C(rescue)
+    handles becomes a warning instead; failures of C(ignore_errors) tasks are not issues.
+  - An unreachable host is one issue per run, however many tasks it misses; a warning when the play goes on
+    without it (the task has C(ignore_unreachable), or the play's C(max_fail_percentage) allows the hosts that
+    are down), an error otherwise.
+  - Issues carry the task's file and line. The file is relative to the checked-out repository when
+    E(BUILD_SOURCESDIRECTORY) is set (Azure Pipelines sets it), and left out when the task comes from outside it
+    or from a role or playbook of an installed collection, which no repository holds.
+  - C(##vso[task.setprogress]) reports how far the run is, by the share of the playbook's tasks started, so a
+    long audit shows its progress on the step.
   - Warnings and deprecation warnings that tasks return become C(##vso[task.logissue type=warning]) issues.
   - Selected task results are exported as pipeline variables with C(##vso[task.setvariable]) (see
     O(export_variables)), by default the ID scope and host names that a P(iotops.dps_tls.dps_instance#module) task
     returns. Values a play hands over with M(ansible.builtin.set_stats) under C(azure_devops_variables) are
     exported too, and those under C(azure_devops_secrets) as secret variables (C(issecret=true)), which the agent
     masks in every later log line.
-  - At the end of the run C(##vso[task.complete result=...]) sets the step result to C(Failed) when a host failed
-    or was unreachable, C(SucceededWithIssues) when a warning was logged, and C(Succeeded) otherwise.
+  - At the end of the run C(##vso[task.complete result=...]) sets the step result to C(Failed) when an error was
+    logged or a host failed or was unreachable where the play does not tolerate it, C(SucceededWithIssues) when a
+    warning was logged, and C(Succeeded) otherwise.
   - Results of C(no_log) tasks are censored before any callback sees them, and this callback neither prints nor
     exports anything of them. It also drops the error that ansible-core 2.19 keeps in a censored result and that
     the default output prints, because that error repeats the failure message of a C(no_log) task (a module's
@@ -134,135 +145,13 @@ seealso:
     link: https://learn.microsoft.com/azure/devops/pipelines/scripts/logging-commands
 """
 
-import json
 import os
-import re
 
 from ansible import constants as C
-from ansible.playbook.block import Block
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.]+$")
-_MAX_MESSAGE = 4000
-
-
-def escape_data(text):
-    """Escape the message part of a logging command, as the agent decodes it."""
-    return str(text).replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text):
-    """Escape a property value; `;` and `]` would otherwise end the property or the command."""
-    return escape_data(text).replace("]", "%5D").replace(";", "%3B")
-
-
-def neutralize(text):
-    """Text the agent must not act on: it looks for '##vso[' anywhere in a line, and '##[' formats a line."""
-    return str(text).replace("##vso[", "##vso(").replace("##[", "##(")
-
-
-def one_line(text):
-    """A title for ##[group]/##[section]: those take the rest of the line verbatim."""
-    return neutralize(" ".join(str(text).split()))
-
-
-def logging_command(command, message="", **properties):
-    """Format `##vso[area.action key=value;...]message`, skipping properties that are None."""
-    props = ";".join(f"{key}={escape_property(value)}" for key, value in properties.items() if value is not None)
-    return f"##vso[{command}{' ' + props if props else ''}]{escape_data(message)}"
-
-
-def parse_exports(entries):
-    """Split `NAME=path` entries into (name, [keys]) pairs; return them and the entries that are not valid."""
-    exports, invalid = [], []
-    for entry in entries or []:
-        name, sep, path = str(entry).partition("=")
-        name, path = name.strip(), path.strip()
-        if not sep or not _NAME_RE.match(name) or not path:
-            invalid.append(entry)
-            continue
-        exports.append((name, path.split(".")))
-    return exports, invalid
-
-
-def dig(data, keys):
-    """The value at a key path, or None."""
-    for key in keys:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        else:
-            return None
-    return data
-
-
-def variable_value(value):
-    """Pipeline variables are strings: JSON for structures, lowercase booleans."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-def source_location(task):
-    """(path, line) of a task, or (None, None)."""
-    path = task.get_path() if task is not None else ""
-    if not path:
-        return None, None
-    file_name, sep, line = path.rpartition(":")
-    if sep and line.isdigit():
-        return file_name, int(line)
-    return path, None
-
-
-def rescued_by_block(task):
-    """True when the task sits in the `block` part of a block that has a `rescue` section."""
-    child, parent = task, getattr(task, "_parent", None)
-    while parent is not None:
-        if isinstance(parent, Block) and parent.rescue:
-            if any(getattr(item, "_uuid", None) == child._uuid for item in parent.block):
-                return True
-        child, parent = parent, getattr(parent, "_parent", None)
-    return False
-
-
-def summary_text(item):
-    """Text of a warning or deprecation: a plain string before ansible-core 2.19, a summary object since."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        return str(item.get("msg", item))
-    event = getattr(item, "event", None)
-    return str(getattr(event, "msg", item))
-
-
-def is_censored(task, data):
-    """A no_log result: ansible-core has already replaced it with a `censored` note."""
-    return bool(task.no_log is True or data.get("_ansible_no_log") or "censored" in data)
-
-
-def failure_message(data, censored):
-    """One readable message for a failed result, with the failed loop items; never text of a no_log result."""
-    hidden = "the output has been hidden because of no_log"
-    if censored:
-        return hidden
-    message = str(data.get("msg") or "").strip()
-    stderr = str(data.get("stderr") or "").strip()
-    if stderr and stderr not in message:
-        message = f"{message}: {stderr}" if message else stderr
-    for item in data.get("results") or []:
-        if isinstance(item, dict) and item.get("failed"):
-            label = item.get("_ansible_item_label", item.get("item", "item"))
-            text = hidden if item.get("_ansible_no_log") or "censored" in item else str(item.get("msg") or "failed")
-            message += f"\n{label}: {text}"
-    return message.strip() or "failed"
-
-
-def truncate(text, limit=_MAX_MESSAGE):
-    text = str(text)
-    return text if len(text) <= limit else text[:limit] + " [...]"
+from ansible_collections.iotops.dps_tls.plugins.plugin_utils._devops import commands as vso
+from ansible_collections.iotops.dps_tls.plugins.plugin_utils._devops import tasks
 
 
 class CallbackModule(DefaultCallback):
@@ -281,18 +170,30 @@ class CallbackModule(DefaultCallback):
         self._secret_names = set()
         self._reported = set()
         self._write = None
+        self._sources_dir = None
+        # Progress: the playbook's tasks, those started, the last value written.
+        self._countable = set()
+        self._started = set()
+        self._progress = 0
+        # Hosts: down in this play, unreachable anywhere (one issue each), unreachable but tolerated.
+        self._play = None
+        self._batch_size = 0
+        self._down = set()
+        self._unreachable = set()
+        self._tolerated = set()
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
         activation = self.get_option("activation")
         in_pipeline = os.environ.get("TF_BUILD", "").strip().lower() not in ("", "0", "false", "no")
         self._active = activation == "always" or (activation == "auto" and in_pipeline)
-        self._exports, invalid = parse_exports(self.get_option("export_variables"))
+        self._exports, invalid = vso.parse_exports(self.get_option("export_variables"))
         if invalid and self._active:
             self._display.warning(
                 "iotops.dps_tls.azure_devops: ignoring export_variables entries that are not NAME=path: %s"
                 % ", ".join(str(entry) for entry in invalid))
         self._secret_names = set(self.get_option("secret_variables") or [])
+        self._sources_dir = os.environ.get("BUILD_SOURCESDIRECTORY") or None
         if self._active and self._write is None:
             self._neutralize_output()
 
@@ -302,7 +203,7 @@ class CallbackModule(DefaultCallback):
         self._write = self._display.display
 
         def display(msg, *args, **kwargs):
-            return self._write(neutralize(msg), *args, **kwargs)
+            return self._write(vso.neutralize(msg), *args, **kwargs)
 
         self._display.display = display
 
@@ -313,42 +214,53 @@ class CallbackModule(DefaultCallback):
 
     def _open_group(self, title):
         self._close_group()
-        self._emit(f"##[group]{one_line(title)}")
+        self._emit(vso.group_start(title))
         self._group_open = True
 
     def _close_group(self):
         if self._group_open:
-            self._emit("##[endgroup]")
+            self._emit(vso.group_end())
             self._group_open = False
 
-    def _issue(self, kind, message, task=None):
-        path, line = source_location(task)
+    def _issue(self, kind, message, task=None, once=False):
+        """Log an issue; with `once`, the same issue of the same task is logged a single time."""
+        path, line = tasks.source_location(task)
+        key = (kind, message, path, line)
+        if once and key in self._reported:
+            return
+        self._reported.add(key)
         self._issues[kind] += 1
-        self._emit(logging_command("task.logissue", truncate(neutralize(message)), type=kind, sourcepath=path,
-                                   linenumber=line))
+        self._emit(vso.log_issue(kind, message, sourcepath=tasks.repository_path(path, self._sources_dir),
+                                 linenumber=line))
 
     def _set_variable(self, name, value, secret=False):
-        self._emit(logging_command(
-            "task.setvariable", variable_value(value), variable=name,
-            issecret="true" if secret else None,
-            isoutput="true" if self.get_option("output_variables") else None,
-        ))
+        self._emit(vso.set_variable(name, value, secret=secret, output=self.get_option("output_variables")))
 
-    # Groups: opened before the default output prints its banner, so the banner sits inside ----------------
+    # Plays, tasks and progress: groups open before the default output prints its banner ----------------
+
+    def v2_playbook_on_start(self, playbook):
+        if self._active:
+            for play in playbook.get_plays():
+                self._countable.update(tasks.countable_tasks(play))
+        super().v2_playbook_on_start(playbook)
 
     def v2_playbook_on_play_start(self, play):
         if self._active:
+            self._play, self._down = play, set()
+            self._batch_size = len(tasks.batch_hosts(play))
             title = f"Play: {play.get_name().strip() or 'unnamed'}"
             if self.get_option("group_tasks"):
                 self._close_group()
-                self._emit(f"##[section]{one_line(title)}")
+                self._emit(vso.section(title))
             else:
                 self._open_group(title)
         super().v2_playbook_on_play_start(play)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        if self._active and self.get_option("group_tasks"):
-            self._open_group(f"Task: {task.get_name().strip()}")
+        if self._active:
+            self._advance(task)
+            if self.get_option("group_tasks"):
+                self._open_group(f"Task: {task.get_name().strip()}")
         super().v2_playbook_on_task_start(task, is_conditional)
 
     def v2_playbook_on_handler_task_start(self, task):
@@ -356,22 +268,23 @@ class CallbackModule(DefaultCallback):
             self._open_group(f"Handler: {task.get_name().strip()}")
         super().v2_playbook_on_handler_task_start(task)
 
-    # Results -----------------------------------------------------------------------------------------------
+    def _advance(self, task):
+        """Progress by the share of the playbook's tasks that have started (a serial batch repeats them)."""
+        if task._uuid not in self._countable or task._uuid in self._started:
+            return
+        percent = len(self._started) * 100 // len(self._countable)
+        self._started.add(task._uuid)
+        if percent > self._progress:
+            self._progress = percent
+            play_name = self._play.get_name().strip() if self._play is not None else ""
+            self._emit(vso.set_progress(percent, play_name))
 
-    @staticmethod
-    def _parts(result):
-        """(task, host name, result dict) on every supported ansible-core."""
-        task = getattr(result, "task", None) or result._task
-        host = getattr(result, "host", None) or result._host
-        data = getattr(result, "result", None)
-        if not isinstance(data, dict):
-            data = result._result
-        return task, host.get_name(), data
+    # Results -----------------------------------------------------------------------------------------------
 
     def _take_notes(self, result):
         """Read what the issues need before the default output pops warnings and exceptions from the result."""
-        task, host, data = self._parts(result)
-        censored = is_censored(task, data)
+        task, host, data = tasks.result_parts(result)
+        censored = tasks.is_censored(task, data)
         if censored:
             # ansible-core 2.19 keeps the exception of a censored result and prints it, and the exception repeats
             # the failure message (fail_json's msg, ansible.builtin.fail's msg): no_log text must not be printed.
@@ -380,8 +293,8 @@ class CallbackModule(DefaultCallback):
             "task": task,
             "host": host,
             "censored": censored,
-            "warnings": [summary_text(item) for item in data.get("warnings") or []],
-            "deprecations": [summary_text(item) for item in data.get("deprecations") or []],
+            "warnings": [tasks.summary_text(item) for item in data.get("warnings") or []],
+            "deprecations": [tasks.summary_text(item) for item in data.get("deprecations") or []],
         }
         return notes, data
 
@@ -398,7 +311,7 @@ class CallbackModule(DefaultCallback):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         notes, data = self._take_notes(result)
-        message = failure_message(data, notes["censored"])
+        message = tasks.failure_message(data, notes["censored"])
         super().v2_runner_on_failed(result, ignore_errors=ignore_errors)
         if not self._active:
             return
@@ -406,28 +319,42 @@ class CallbackModule(DefaultCallback):
         if ignore_errors:
             return
         task = notes["task"]
-        message = f"{task.get_name().strip()} failed on {notes['host']}: {message}"
-        if rescued_by_block(task):
-            self._issue("warning", message + " (handled by the block's rescue)", task)
+        for_the_play = tasks.runs_for_the_play(task)
+        if for_the_play:
+            # A gate on the controller: its verdict is about the play, and the host it ran as is incidental.
+            message = f"{task.get_name().strip()} failed: {message}"
         else:
-            self._issue("error", message, task)
+            message = f"{task.get_name().strip()} failed on {notes['host']}: {message}"
+        if tasks.rescued_by_block(task):
+            self._issue("warning", message + " (handled by the block's rescue)", task, once=for_the_play)
+        else:
+            self._down.add(notes["host"])
+            self._issue("error", message, task, once=for_the_play)
 
     def v2_runner_on_unreachable(self, result):
         notes, data = self._take_notes(result)
-        reason = "the output has been hidden because of no_log" if notes["censored"] else data.get("msg")
+        reason = tasks.HIDDEN if notes["censored"] else data.get("msg")
         super().v2_runner_on_unreachable(result)
+        host, task = notes["host"], notes["task"]
         if not self._active:
             return
-        task = notes["task"]
-        message = f"{task.get_name().strip()}: {notes['host']} is unreachable: {reason or 'no details'}"
-        if task.ignore_unreachable:
-            self._issue("warning", message + " (ignored)", task)
+        self._down.add(host)
+        tolerated = tasks.tolerates_unreachable(task, self._play, down=len(self._down), batch_size=self._batch_size)
+        # One issue per host and run; a host warned about once is an error where a later play cannot go on without it.
+        if host in self._unreachable and (tolerated or host not in self._tolerated):
+            return
+        self._unreachable.add(host)
+        message = f"{host} is unreachable ({task.get_name().strip()}): {reason or 'no details'}"
+        if tolerated:
+            self._tolerated.add(host)
+            self._issue("warning", message + " (the play goes on without it)", task)
         else:
+            self._tolerated.discard(host)
             self._issue("error", message, task)
 
     def v2_runner_on_ok(self, result):
         notes, data = self._take_notes(result)
-        values = {} if notes["censored"] or not self._active else self._export_values(data)
+        values = {} if notes["censored"] or not self._active else tasks.export_values(data, self._exports)
         super().v2_runner_on_ok(result)
         if not self._active:
             return
@@ -454,19 +381,6 @@ class CallbackModule(DefaultCallback):
         if self._active:
             self._report_warnings(notes)
 
-    def _export_values(self, data):
-        """The export_variables values this result provides (loop items searched in order, last one wins)."""
-        candidates = [data] + [item for item in data.get("results") or [] if isinstance(item, dict)]
-        values = {}
-        for name, keys in self._exports:
-            for candidate in candidates:
-                if candidate.get("_ansible_no_log") or "censored" in candidate:
-                    continue
-                found = dig(candidate, keys)
-                if found is not None:
-                    values[name] = found
-        return values
-
     # The end ----------------------------------------------------------------------------------------------
 
     def _export_stats(self, stats):
@@ -482,7 +396,7 @@ class CallbackModule(DefaultCallback):
                 if not isinstance(variables, dict):
                     continue
                 for name, value in variables.items():
-                    if not _NAME_RE.match(str(name)):
+                    if not vso.is_variable_name(name):
                         self._issue("warning", f"set_stats {key}: {name!r} is not a valid variable name")
                     elif value is not None:
                         self._set_variable(str(name), value, secret=secret or name in self._secret_names)
@@ -495,10 +409,12 @@ class CallbackModule(DefaultCallback):
         super().v2_playbook_on_stats(stats)
         self._export_stats(stats)
         if self.get_option("complete_task"):
-            self._emit(logging_command("task.complete", self._summary(), result=self._outcome(stats)))
+            self._emit(vso.complete(self._outcome(stats), self._summary()))
 
     def _outcome(self, stats):
-        if self._issues["error"] or any(stats.failures.get(host) or stats.dark.get(host) for host in stats.processed):
+        down = [host for host in stats.processed
+                if stats.failures.get(host) or (stats.dark.get(host) and host not in self._tolerated)]
+        if self._issues["error"] or down:
             return "Failed"
         if self._issues["warning"]:
             return "SucceededWithIssues"

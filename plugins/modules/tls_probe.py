@@ -33,6 +33,8 @@ options:
       - Host name or IP address of the endpoint, for example the DPS device endpoint
         V(global.azure-devices-provisioning.net).
       - The name is resolved once; every handshake goes to the same address.
+      - International names are taken (IDNA). A name with an empty label (two dots in a row, a leading dot), a
+        space, a scheme, a port or a path is refused before any connection; give the port in O(port).
     type: str
     required: true
   port:
@@ -391,6 +393,7 @@ findings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.module import run_module
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import POLICIES
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import probe_endpoint
 
 
@@ -400,7 +403,7 @@ def main():
             host=dict(type="str", required=True),
             port=dict(type="int", default=8883),
             server_name=dict(type="str"),
-            policy=dict(type="str", choices=["dps"], default="dps"),
+            policy=dict(type="str", choices=sorted(POLICIES), default="dps"),
             ca_file=dict(type="path"),
             client_cert=dict(type="path"),
             client_key=dict(type="path"),
@@ -412,10 +415,7 @@ def main():
         required_by={"client_key": "client_cert", "client_key_passphrase": "client_cert"},
         supports_check_mode=True,
     )
-    p = module.params
-    run_module(module, lambda: probe_endpoint(
-        p["host"], p["port"], p["server_name"], p["policy"], p["ca_file"], p["client_cert"], p["client_key"],
-        p["client_key_passphrase"], p["expected_roots"], p["timeout"], p["concurrency"]))
+    run_module(module, lambda: probe_endpoint(**module.params))
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.pinning 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks import find_sdks
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import handshake
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import SERVER_NAME, check_ca_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import check_host, check_port, check_timeout
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import HandshakeSpec, handshake
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import check_ca_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
-    NOT_IN_POLICY, classify, get_policy, known_suite)
+    NOT_IN_POLICY, TLS_VERSIONS, classify, get_policy, known_suite, tls_version)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import FAMILIES, detect_family
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import fingerprints_in
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
@@ -33,7 +34,7 @@ FAILED = "failed"
 WARNING = "warning"
 
 
-def validate(root, family, required_roots, endpoint, port, timeout, ca_file, server_name=None):
+def validate(root, family, required_roots, endpoint=None, port=8883, timeout=10.0, ca_file=None, server_name=None):
     """Every option error, before anything is read."""
     if not os.path.isabs(root):
         raise InvalidInputError("root", "must be an absolute path, got %r" % root)
@@ -45,18 +46,15 @@ def validate(root, family, required_roots, endpoint, port, timeout, ca_file, ser
     if unknown:
         raise InvalidInputError("required_roots", "unknown builtin root %s; known: %s"
                                 % (", ".join(unknown), ", ".join(sorted(BUILTIN_ROOTS))))
-    if not 1 <= port <= 65535:
-        raise InvalidInputError("port", "must be 1-65535, got %d" % port)
-    if not 0 < timeout <= 300:
-        raise InvalidInputError("timeout", "must be more than 0 and at most 300 seconds, got %s" % timeout)
-    if endpoint is not None and (not endpoint.strip() or "/" in endpoint or ":" in endpoint):
-        raise InvalidInputError("endpoint", "must be a host name or IPv4 address without scheme or port "
-                                "(give the port in port), got %r" % endpoint)
+    check_port("port", port)
+    check_timeout("timeout", timeout)
+    if endpoint is not None:
+        check_host("endpoint", endpoint)
     if ca_file:
         # a file that is no CA bundle is the user's mistake, not the device's: refuse it, as tls_probe does
         check_ca_file(ca_file)
-    if server_name and not SERVER_NAME.match(server_name):
-        raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
+    if server_name:
+        check_host("server_name", server_name, what="DNS name")
 
 
 def trust_store(root, family):
@@ -95,16 +93,15 @@ def _device_context(stack, bundle, ca_file, server_name):
     """The context an OpenSSL app on this device gets by default, verifying like a DPS device."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.set_ciphers(stack["cipher_string"] or "DEFAULT")
-    versions = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1_1", "TLSv1.2": "TLSv1_2", "TLSv1.3": "TLSv1_3"}
     for key, attribute in (("min_protocol", "minimum_version"), ("max_protocol", "maximum_version")):
-        if stack[key] in versions:
-            setattr(context, attribute, getattr(ssl.TLSVersion, versions[stack[key]]))
+        if stack[key] in TLS_VERSIONS:
+            setattr(context, attribute, tls_version(stack[key]))
     context.load_verify_locations(cafile=ca_file or bundle)
     context.check_hostname = bool(server_name)
     return context
 
 
-def live_handshake(stack, bundle, endpoint, port, server_name, ca_file, timeout, policy):
+def live_handshake(stack, bundle, endpoint, port, server_name=None, ca_file=None, timeout=10.0, policy="dps"):
     """One handshake with the device's own defaults: what it negotiates and whether it trusts the chain."""
     sni = server_name or endpoint
     try:
@@ -112,10 +109,10 @@ def live_handshake(stack, bundle, endpoint, port, server_name, ca_file, timeout,
     except socket.gaierror as exc:
         return {"host": endpoint, "port": port, "ok": False, "error": "cannot resolve %s: %s" % (endpoint, exc)}
     try:
-        context = _device_context(stack, bundle, ca_file, sni)
+        context = _device_context(stack, bundle=bundle, ca_file=ca_file, server_name=sni)
     except (ssl.SSLError, OSError) as exc:
         return {"host": endpoint, "port": port, "ok": False, "error": "cannot build the device's context: %s" % exc}
-    result = handshake(address, sni, context, timeout)
+    result = handshake(HandshakeSpec(address=address, server_name=sni, timeout=timeout), context)
     suite = known_suite(result.suite_code) if result.suite_code is not None else None
     classification = classify(get_policy(policy), result.suite_code) if result.suite_code is not None else None
     root_name = None
@@ -145,65 +142,79 @@ def _check(name, status, message):
 
 def judge(facts, required_roots, handshake_result):
     """(checks, blockers): a check per question the issue asks, a blocker per reason the device is not ready."""
+    checks = [_judge_tls12(facts), _judge_suites(facts), _judge_roots(facts, required_roots), _judge_sdks(facts),
+              _judge_pinning(facts)]
+    if handshake_result is not None:
+        checks.append(_judge_handshake(handshake_result))
+    blockers = [{"check": c["name"], "message": c["message"]} for c in checks if c["status"] == FAILED]
+    return checks, blockers
+
+
+def _judge_tls12(facts):
     stack = facts["tls_stack"]
-    checks = []
     if facts["tls12_capable"]:
-        checks.append(_check("tls12", PASSED, "%s can do TLS 1.2" % stack["version"]))
-    else:
-        checks.append(_check("tls12", FAILED, "the TLS stack cannot do TLS 1.2 (%s, MinProtocol %s, MaxProtocol %s "
-                             "in %s)" % (stack["version"], stack["min_protocol"], stack["max_protocol"],
-                                         stack["openssl_config"])))
+        return _check("tls12", PASSED, "%s can do TLS 1.2" % stack["version"])
+    return _check("tls12", FAILED, "the TLS stack cannot do TLS 1.2 (%s, MinProtocol %s, MaxProtocol %s in %s)"
+                  % (stack["version"], stack["min_protocol"], stack["max_protocol"], stack["openssl_config"]))
+
+
+def _judge_suites(facts):
+    stack = facts["tls_stack"]
     if not stack["cipher_string_valid"]:
-        checks.append(_check("suites", FAILED, "OpenSSL rejects the CipherString %r in %s, so apps relying on it "
-                             "cannot connect" % (stack["cipher_string"], stack["openssl_config"])))
-    elif facts["default_suites"]:
+        return _check("suites", FAILED, "OpenSSL rejects the CipherString %r in %s, so apps relying on it "
+                      "cannot connect" % (stack["cipher_string"], stack["openssl_config"]))
+    if facts["default_suites"]:
         status = PASSED if facts["recommended_suite_available"] else WARNING
         message = "offers %d of the 12 DPS suites by default: %s" % (len(facts["default_suites"]),
                                                                      ", ".join(facts["default_suites"]))
         if not facts["recommended_suite_available"]:
             message += " (none of the 4 recommended ones)"
-        checks.append(_check("suites", status, message))
-    else:
-        where = "CipherString %r in %s" % (stack["cipher_string"], stack["openssl_config"]) \
-            if stack["cipher_string"] else "its defaults"
-        checks.append(_check("suites", FAILED, "offers none of the 12 suites DPS accepts (%s)" % where))
+        return _check("suites", status, message)
+    where = "CipherString %r in %s" % (stack["cipher_string"], stack["openssl_config"]) \
+        if stack["cipher_string"] else "its defaults"
+    return _check("suites", FAILED, "offers none of the 12 suites DPS accepts (%s)" % where)
+
+
+def _judge_roots(facts, required_roots):
     missing = [name for name in required_roots if not facts["roots"].get(name)]
     if missing:
-        checks.append(_check("roots", FAILED, "does not trust %s (trust store %s)"
-                             % (", ".join(missing), facts["trust_store"])))
-    else:
-        checks.append(_check("roots", PASSED, "trusts %s" % ", ".join(required_roots)))
+        return _check("roots", FAILED, "does not trust %s (trust store %s)" % (", ".join(missing),
+                                                                               facts["trust_store"]))
+    return _check("roots", PASSED, "trusts %s" % ", ".join(required_roots))
+
+
+def _judge_sdks(facts):
     old = [s for s in facts["sdks"] if not s["ok"]]
     if old:
-        checks.append(_check("sdks", FAILED, "; ".join("%s %s (%s) %s is older than %s" % (
-            s["language"], s["name"], s["path"], s["version"], s["minimum"]) for s in old)))
-    else:
-        checks.append(_check("sdks", PASSED, "%d Azure IoT device SDK(s) found, all new enough" % len(facts["sdks"])
-                             if facts["sdks"] else "no Azure IoT device SDK found in the places searched"))
+        return _check("sdks", FAILED, "; ".join("%s %s (%s) %s is older than %s" % (
+            s["language"], s["name"], s["path"], s["version"], s["minimum"]) for s in old))
+    return _check("sdks", PASSED, "%d Azure IoT device SDK(s) found, all new enough" % len(facts["sdks"])
+                  if facts["sdks"] else "no Azure IoT device SDK found in the places searched")
+
+
+def _judge_pinning(facts):
     blocking = [f for f in facts["pinning_findings"] if f["blocking"]]
     other = [f for f in facts["pinning_findings"] if not f["blocking"]]
     if blocking:
-        checks.append(_check("pinning", FAILED, "; ".join("%s %s" % (f["path"], f["message"]) for f in blocking)))
-    elif other:
-        checks.append(_check("pinning", WARNING, "; ".join("%s %s" % (f["path"], f["message"]) for f in other)))
-    else:
-        checks.append(_check("pinning", PASSED, "no pinned certificate other than the DPS roots"))
-    if handshake_result is not None:
-        if handshake_result["ok"]:
-            checks.append(_check("handshake", PASSED, "%s with %s:%s, chain trusted" % (
-                handshake_result["cipher_suite"], handshake_result["host"], handshake_result["port"])))
-        else:
-            checks.append(_check("handshake", FAILED, "%s:%s: %s" % (
-                handshake_result["host"], handshake_result["port"], handshake_result["error"])))
-    blockers = [{"check": c["name"], "message": c["message"]} for c in checks if c["status"] == FAILED]
-    return checks, blockers
+        return _check("pinning", FAILED, "; ".join("%s %s" % (f["path"], f["message"]) for f in blocking))
+    if other:
+        return _check("pinning", WARNING, "; ".join("%s %s" % (f["path"], f["message"]) for f in other))
+    return _check("pinning", PASSED, "no pinned certificate other than the DPS roots")
+
+
+def _judge_handshake(result):
+    if result["ok"]:
+        return _check("handshake", PASSED, "%s with %s:%s, chain trusted" % (
+            result["cipher_suite"], result["host"], result["port"]))
+    return _check("handshake", FAILED, "%s:%s: %s" % (result["host"], result["port"], result["error"]))
 
 
 def audit_device(root="/", family="auto", openssl_config=None, required_roots=DEFAULT_ROOTS, python_paths=(),
                  app_paths=(), pinning_paths=(), endpoint=None, port=8883, server_name=None, ca_file=None,
                  timeout=10.0, policy="dps"):
     """The dps_tls_readiness facts of one device."""
-    validate(root, family, required_roots, endpoint, port, timeout, ca_file, server_name)
+    validate(root=root, family=family, required_roots=required_roots, endpoint=endpoint, port=port, timeout=timeout,
+             ca_file=ca_file, server_name=server_name)
     bundle = trust_store(root, family)
     facts = audit_stack(root, openssl_config, policy)
     facts["trust_store"], facts["roots"] = bundle, roots_in(bundle)
@@ -211,8 +222,8 @@ def audit_device(root="/", family="auto", openssl_config=None, required_roots=DE
     facts["pinning_findings"] = find_pinned(root, pinning_paths)
     result = None
     if endpoint:
-        result = live_handshake(facts["tls_stack"], facts["trust_store"], endpoint, port, server_name, ca_file,
-                                timeout, policy)
+        result = live_handshake(stack=facts["tls_stack"], bundle=facts["trust_store"], endpoint=endpoint, port=port,
+                                server_name=server_name, ca_file=ca_file, timeout=timeout, policy=policy)
         facts["handshake"] = result
     facts["checks"], facts["blockers"] = judge(facts, list(required_roots), result)
     facts["ready"] = not facts["blockers"]

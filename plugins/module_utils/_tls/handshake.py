@@ -15,7 +15,7 @@ import time
 import warnings
 from collections import namedtuple
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import known_suite_by_name
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import known_suite_by_name, tls_version
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.wire import (
     ServerFlight, WireError, parse_client_hello)
 
@@ -26,12 +26,8 @@ NOT_OFFERED = "not_offered"    # our TLS stack would not offer it; nothing was s
 TIMEOUT = "timeout"            # no ServerHello before the deadline
 CONNECT_FAILED = "connect_failed"
 
-_VERSIONS = {
-    "TLSv1": "TLSv1",
-    "TLSv1.1": "TLSv1_1",
-    "TLSv1.2": "TLSv1_2",
-    "TLSv1.3": "TLSv1_3",
-}
+# Where one handshake goes and how long it may take, connection included.
+HandshakeSpec = namedtuple("HandshakeSpec", ["address", "server_name", "timeout"])
 
 Handshake = namedtuple("Handshake", [
     "outcome",
@@ -47,10 +43,6 @@ Handshake = namedtuple("Handshake", [
 ])
 
 
-def _tls_version(name):
-    return getattr(ssl.TLSVersion, _VERSIONS[name])
-
-
 def client_context(min_protocol="TLSv1", max_protocol="TLSv1.3", ciphers="ALL", group=None, verify=False,
                    ca_file=None, check_hostname=False, client_cert=None, client_key=None, passphrase=None):
     """An SSLContext for one probe. Raises ssl.SSLError or OSError for bad ciphers, groups or files."""
@@ -60,8 +52,8 @@ def client_context(min_protocol="TLSv1", max_protocol="TLSv1.3", ciphers="ALL", 
     with warnings.catch_warnings():
         # TLS 1.0/1.1 are deprecated in Python's ssl; probing for them is the point.
         warnings.simplefilter("ignore", DeprecationWarning)
-        context.minimum_version = _tls_version(min_protocol)
-        context.maximum_version = _tls_version(max_protocol)
+        context.minimum_version = tls_version(min_protocol)
+        context.maximum_version = tls_version(max_protocol)
     # OpenSSL 3 will not build a TLS 1.0/1.1 or SHA-1 hello above security level 0; the server decides.
     context.set_ciphers(ciphers + ":@SECLEVEL=0")
     if group:
@@ -117,23 +109,41 @@ def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify
         # Also after a failure past the certificate check, such as a server that wants a client certificate.
         unverified = _peer_chain(tls, False)
         verified = _peer_chain(tls, True) if verify and verify_error is None else []
-    return Handshake(outcome, reason, completed, protocol, suite_code, flight.group_code,
-                     flight.certificate_requested, verify_error, unverified, verified)
+    return Handshake(outcome=outcome, reason=reason, completed=completed, protocol=protocol, suite_code=suite_code,
+                     group_code=flight.group_code, certificate_requested=flight.certificate_requested,
+                     verify_error=verify_error, unverified_chain=unverified, verified_chain=verified)
 
 
-def handshake(address, server_name, context, timeout, wanted=None):
-    """Handshake with address (ip, port) and return a Handshake.
+def handshake(spec, context, wanted=None):
+    """Handshake as a HandshakeSpec says and return a Handshake.
 
     wanted(client_hello) returns why our ClientHello lacks what the probe is about, or None.
     """
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_name or None)
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=spec.server_name or None)
+    pending, missing = _client_hello(tls, outgoing, wanted)
+    if missing:
+        return _result(NOT_OFFERED, missing)
+    deadline = time.monotonic() + spec.timeout
+    try:
+        sock = socket.create_connection(spec.address, timeout=spec.timeout)
+    except OSError as exc:
+        return _result(CONNECT_FAILED, exc.strerror or str(exc))
+    try:
+        exchange = _Exchange(sock=sock, tls=tls, bios=(incoming, outgoing), deadline=deadline)
+        return exchange.run(pending, spec.timeout, verify=context.verify_mode != ssl.CERT_NONE)
+    finally:
+        sock.close()
+
+
+def _client_hello(tls, outgoing, wanted):
+    """(ClientHello bytes, None), or (None, why our stack cannot offer what is wanted): nothing sent yet."""
     try:
         tls.do_handshake()
     except ssl.SSLWantReadError:
         pass
     except ssl.SSLError as exc:
-        return _result(NOT_OFFERED, "our TLS stack refused to build the ClientHello: %s" % _reason(exc))
+        return None, "our TLS stack refused to build the ClientHello: %s" % _reason(exc)
     pending = outgoing.read()
     if wanted is not None:
         try:
@@ -141,64 +151,68 @@ def handshake(address, server_name, context, timeout, wanted=None):
         except WireError as exc:
             missing = "our ClientHello could not be read: %s" % exc
         if missing:
-            return _result(NOT_OFFERED, missing)
+            return None, missing
+    return pending, None
 
-    deadline = time.monotonic() + timeout
-    try:
-        sock = socket.create_connection(address, timeout=timeout)
-    except OSError as exc:
-        return _result(CONNECT_FAILED, exc.strerror or str(exc))
-    flight = ServerFlight()
-    verify = context.verify_mode != ssl.CERT_NONE
-    try:
+
+class _Exchange(object):
+    """Bytes between the socket and the TLS object until the handshake ends, fails or runs out of time."""
+
+    def __init__(self, sock, tls, bios, deadline):
+        self.sock, self.tls, self.deadline = sock, tls, deadline
+        self.incoming, self.outgoing = bios
+        self.flight = ServerFlight()
+
+    def run(self, pending, timeout, verify):
         while True:
             try:
-                if pending:
-                    sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                    sock.sendall(pending)
-                    pending = b""
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout()
-                sock.settimeout(remaining)
-                data = sock.recv(65536)
+                data = self._send_and_receive(pending)
             except socket.timeout:
-                outcome = ACCEPTED if flight.server_hello else TIMEOUT
-                return _result(outcome, "no answer within %s seconds" % timeout, flight)
+                outcome = ACCEPTED if self.flight.server_hello else TIMEOUT
+                return _result(outcome, "no answer within %s seconds" % timeout, flight=self.flight)
             except OSError as exc:
                 data = b""
-                if not flight.server_hello and flight.alert is None:
-                    return _result(REJECTED, "connection reset: %s" % (exc.strerror or exc), flight)
+                if not self.flight.server_hello and self.flight.alert is None:
+                    return _result(REJECTED, "connection reset: %s" % (exc.strerror or exc), flight=self.flight)
+            pending = b""
             if data:
-                flight.feed(data)
-                incoming.write(data)
+                self.flight.feed(data)
+                self.incoming.write(data)
             else:
-                incoming.write_eof()
+                self.incoming.write_eof()
             try:
-                tls.do_handshake()
+                self.tls.do_handshake()
             except ssl.SSLWantReadError:
                 if not data:
-                    return _failed(flight, "connection closed", sock, b"")
-                pending = outgoing.read()
+                    return self._failed("connection closed", alert=b"")
+                pending = self.outgoing.read()
                 continue
             except ssl.SSLCertVerificationError as exc:
-                return _failed(flight, _reason(exc), sock, outgoing.read(),
-                               verify_error=(exc.verify_code, exc.verify_message))
+                return self._failed(_reason(exc), alert=self.outgoing.read(),
+                                    verify_error=(exc.verify_code, exc.verify_message))
             except ssl.SSLError as exc:
-                return _failed(flight, _reason(exc), sock, outgoing.read(), tls=tls, verify=verify)
-            _send_quietly(sock, outgoing.read())
-            return _result(ACCEPTED, None, flight, tls, completed=True, verify=verify)
-    finally:
-        sock.close()
+                return self._failed(_reason(exc), alert=self.outgoing.read(), verify=verify, keep_tls=True)
+            _send_quietly(self.sock, self.outgoing.read())
+            return _result(ACCEPTED, flight=self.flight, tls=self.tls, completed=True, verify=verify)
 
+    def _send_and_receive(self, pending):
+        if pending:
+            self.sock.settimeout(max(self.deadline - time.monotonic(), 0.001))
+            self.sock.sendall(pending)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout()
+        self.sock.settimeout(remaining)
+        return self.sock.recv(65536)
 
-def _failed(flight, reason, sock, alert, verify_error=None, tls=None, verify=False):
-    _send_quietly(sock, alert)
-    if flight.alert is not None and verify_error is None:
-        reason = "server sent %s alert %s" % flight.alert
-    outcome = ACCEPTED if flight.server_hello else REJECTED
-    return _result(outcome, reason, flight, tls if flight.server_hello else None, verify_error=verify_error,
-                   verify=verify)
+    def _failed(self, reason, alert, verify_error=None, verify=False, keep_tls=False):
+        _send_quietly(self.sock, alert)
+        flight = self.flight
+        if flight.alert is not None and verify_error is None:
+            reason = "server sent %s alert %s" % flight.alert
+        outcome = ACCEPTED if flight.server_hello else REJECTED
+        tls = self.tls if keep_tls and flight.server_hello else None
+        return _result(outcome, reason, flight=flight, tls=tls, verify_error=verify_error, verify=verify)
 
 
 def _send_quietly(sock, data):

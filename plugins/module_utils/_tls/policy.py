@@ -8,9 +8,17 @@ all read it from here. The emulator loads this file by path, so it imports nothi
 
 from __future__ import annotations
 
+import ssl
 from collections import namedtuple
 
-PROTOCOLS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+# The TLS versions a probe knows, as the user names them, with the name of each in Python's ssl.TLSVersion.
+TLS_VERSIONS = {
+    "TLSv1": "TLSv1",
+    "TLSv1.1": "TLSv1_1",
+    "TLSv1.2": "TLSv1_2",
+    "TLSv1.3": "TLSv1_3",
+}
+PROTOCOLS = tuple(TLS_VERSIONS)
 
 RECOMMENDED = "recommended"
 LEGACY = "legacy"
@@ -92,6 +100,11 @@ GROUPS = {
     29: ("x25519", "X25519"),
     30: ("x448", "X448"),
 }
+
+
+def tls_version(name):
+    """ssl.TLSVersion for 'TLSv1.2'; KeyError for a name outside TLS_VERSIONS."""
+    return getattr(ssl.TLSVersion, TLS_VERSIONS[name])
 
 
 def get_policy(name):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +20,9 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files impor
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import (
     builtin_root_name, describe_chain, root_fingerprint)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import check_endpoint
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
-    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, client_context, handshake)
+    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, HandshakeSpec, client_context, handshake)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     CONTROL_SUITES, NOT_IN_POLICY, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
@@ -30,7 +30,6 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
     refuse_private_keys, sha256_of)
 
 MAX_CONCURRENCY = 64
-MAX_TIMEOUT = 300
 
 
 class Plan(object):
@@ -87,24 +86,10 @@ def _offers_group(code):
     return wanted
 
 
-# What SNI can carry: dot-separated labels of letters, digits, '-' and '_' (no spaces, ports or schemes).
-SERVER_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?$")
-
-
-def validate(host, port, server_name, policy, ca_file, client_cert, client_key, client_key_passphrase,
-             expected_roots, timeout, concurrency):
+def validate(host, port, timeout, concurrency, server_name=None, ca_file=None, client_cert=None, client_key=None,
+             client_key_passphrase=None, expected_roots=None):
     """Every option checked before any packet is sent. Returns the expected root fingerprints."""
-    if not host or "/" in host or host.strip() != host:
-        raise InvalidInputError("host", "must be a host name or IP address, got %r" % host)
-    if not 0 < port < 65536:
-        raise InvalidInputError("port", "must be between 1 and 65535, got %s" % port)
-    if server_name is not None and not SERVER_NAME.match(server_name):
-        raise InvalidInputError("server_name", "must be a DNS name, got %r" % server_name)
-    if policy not in POLICIES:
-        raise InvalidInputError("policy", "must be one of %s, got %r" % (", ".join(sorted(POLICIES)), policy))
-    if not 0 < timeout <= MAX_TIMEOUT:
-        raise InvalidInputError("timeout", "must be more than 0 and at most %d seconds, got %s"
-                                % (MAX_TIMEOUT, timeout))
+    check_endpoint(host=host, port=port, timeout=timeout, server_name=server_name)
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidInputError("concurrency", "must be between 1 and %d, got %s" % (MAX_CONCURRENCY, concurrency))
     if ca_file is not None:
@@ -112,18 +97,26 @@ def validate(host, port, server_name, policy, ca_file, client_cert, client_key, 
     if client_key is not None and client_cert is None:
         raise InvalidInputError("client_key", "needs client_cert")
     if client_cert is not None:
-        for option, path in (("client_cert", client_cert), ("client_key", client_key)):
-            if path is not None and not os.path.exists(path):
-                raise InvalidInputError(option, "%s is not a file" % path)
-            if path is not None:
-                read_regular_file(option, path)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        try:
-            context.load_cert_chain(client_cert, client_key, password=client_key_passphrase)
-        except (ssl.SSLError, OSError, ValueError, TypeError):
-            # ssl only says "PEM lib" here; name the likely causes instead.
-            raise InvalidInputError("client_cert", "the client certificate and key cannot be loaded: the key "
-                                    "is missing, does not match the certificate, or needs another passphrase")
+        _check_client_cert(client_cert, client_key, client_key_passphrase)
+    return _expected_fingerprints(expected_roots)
+
+
+def _check_client_cert(client_cert, client_key, passphrase):
+    for option, path in (("client_cert", client_cert), ("client_key", client_key)):
+        if path is not None and not os.path.exists(path):
+            raise InvalidInputError(option, "%s is not a file" % path)
+        if path is not None:
+            read_regular_file(option, path)  # a FIFO or a huge file is refused before ssl opens it
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_cert_chain(client_cert, client_key, password=passphrase)
+    except (ssl.SSLError, OSError, ValueError, TypeError):
+        # ssl only says "PEM lib" here; name the likely causes instead.
+        raise InvalidInputError("client_cert", "the client certificate and key cannot be loaded: the key "
+                                "is missing, does not match the certificate, or needs another passphrase")
+
+
+def _expected_fingerprints(expected_roots):
     fingerprints = []
     for value in expected_roots or []:
         refuse_private_keys("expected_roots", value)  # the message below repeats the value
@@ -152,13 +145,22 @@ def _suite_names(code):
     return None, "0x%04X" % code
 
 
-def _run(plans, address, sni, timeout, concurrency):
-    def one(plan):
-        if plan.not_offered:
-            return None
-        return handshake(address, sni, plan.context, timeout, plan.wanted)
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(one, plans))
+class _Runner(object):
+    """Runs plans against one endpoint, in parallel up to the concurrency, with the user's credentials."""
+
+    def __init__(self, spec, credentials, concurrency):
+        self.spec, self.credentials, self.concurrency = spec, credentials, concurrency
+
+    def plan(self, wanted, **options):
+        return _plan(wanted, **dict(options, **self.credentials))
+
+    def run(self, plans):
+        def one(plan):
+            if plan.not_offered:
+                return None
+            return handshake(self.spec, plan.context, plan.wanted)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(one, plans))
 
 
 def _outcome(plan, result, accepted):
@@ -176,80 +178,100 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
                    client_key=None, client_key_passphrase=None, expected_roots=None, timeout=10.0,
                    concurrency=8, now=None):
     """The whole tls_probe result; raises InvalidInputError or DpsTlsError."""
-    expected = validate(host, port, server_name, policy, ca_file, client_cert, client_key,
-                        client_key_passphrase, expected_roots, timeout, concurrency)
+    expected = validate(host=host, port=port, timeout=timeout, concurrency=concurrency, server_name=server_name,
+                        ca_file=ca_file, client_cert=client_cert, client_key=client_key,
+                        client_key_passphrase=client_key_passphrase, expected_roots=expected_roots)
     rules = POLICIES[policy]
-    now = now or datetime.datetime.now(datetime.timezone.utc)
     credentials = {"client_cert": client_cert, "client_key": client_key, "passphrase": client_key_passphrase}
-    address = _resolve(host, port)
-    sni = server_name or host
-    where = "%s:%s" % (host, port)
+    runner = _Runner(HandshakeSpec(_resolve(host, port), server_name or host, timeout), credentials, concurrency)
+    first = _first_handshake(runner, host=host, port=port)
+    seen = _round_one(runner, rules)
+    seen.update(_round_two(runner, rules, seen, ca_file=ca_file))
+    seen["chain"] = _chain_facts(first=first, plain=seen["plain"], verified=seen["verified"], named=seen["named"],
+                                 ca_file=ca_file, sni=runner.spec.server_name)
+    findings = _findings(rules, seen, first=first, expected=expected, client_cert=client_cert,
+                         now=now or datetime.datetime.now(datetime.timezone.utc))
+    report = {"changed": False, "host": host, "port": port, "address": runner.spec.address[0],
+              "server_name": runner.spec.server_name, "policy": policy}
+    report.update(_report(seen, first, findings))
+    return report
 
-    first = handshake(address, sni, client_context(**credentials), timeout)
+
+def _first_handshake(runner, host, port):
+    """One handshake first: an endpoint that does not answer fails here, within one timeout."""
+    first = handshake(runner.spec, client_context(**runner.credentials))
+    where = "%s:%s" % (host, port)
     if first.outcome == CONNECT_FAILED:
         raise DpsTlsError("Cannot connect to %s: %s" % (where, first.reason), host=host, port=port)
     if first.outcome == TIMEOUT:
         raise DpsTlsError("%s accepted the connection but did not answer the TLS handshake within %s seconds"
-                          % (where, timeout), host=host, port=port)
+                          % (where, runner.spec.timeout), host=host, port=port)
+    return first
 
-    # Round 1: each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to).
+
+def _round_one(runner, rules):
+    """Each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to)."""
     suites = policy_suites(rules) + tuple(s for s in CONTROL_SUITES if classify(rules, s.code) == NOT_IN_POLICY)
-    protocol_plans = [_plan(_offers_protocol(p), min_protocol=p, max_protocol=p, **credentials) for p in PROTOCOLS]
-    suite_plans = [_plan(_offers_suite(s), max_protocol="TLSv1.2", ciphers=s.openssl_name, **credentials)
-                   for s in suites]
-    results = _run(protocol_plans + suite_plans, address, sni, timeout, concurrency)
-    protocol_results, suite_results = results[:len(PROTOCOLS)], results[len(PROTOCOLS):]
-
-    protocols = _protocol_entries(protocol_plans, protocol_results)
-    cipher_suites = _suite_entries(rules, suites, suite_plans, suite_results)
-
-    # Round 2: the groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it.
+    protocol_plans = [runner.plan(_offers_protocol(p), min_protocol=p, max_protocol=p) for p in PROTOCOLS]
+    suite_plans = [runner.plan(_offers_suite(s), max_protocol="TLSv1.2", ciphers=s.openssl_name) for s in suites]
+    results = runner.run(protocol_plans + suite_plans)
+    cipher_suites = _suite_entries(rules=rules, suites=suites, plans=suite_plans,
+                                   results=results[len(PROTOCOLS):])
     accepted_policy = [s for s, entry in zip(suites, cipher_suites)
                        if entry["accepted"] and entry["classification"] != NOT_IN_POLICY]
+    return {"protocols": _protocol_entries(protocol_plans, results[:len(PROTOCOLS)]),
+            "cipher_suites": cipher_suites, "accepted_policy": accepted_policy}
+
+
+def _round_two(runner, rules, seen, ca_file):
+    """The groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it."""
+    accepted_policy = seen["accepted_policy"]
     ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
     group_plans = []
     if ecdhe:
-        group_plans = [_plan(_offers_group(g.code), min_protocol="TLSv1.2", max_protocol="TLSv1.2",
-                             ciphers=ecdhe, group=g.openssl_name, **credentials) for g in rules.ecdhe_groups]
+        group_plans = [runner.plan(_offers_group(g.code), min_protocol="TLSv1.2", max_protocol="TLSv1.2",
+                                   ciphers=ecdhe, group=g.openssl_name) for g in rules.ecdhe_groups]
+    device = {}
     if accepted_policy:
         device = {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
                   "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
-    else:
-        device = {}
     chain_plans = [
-        _plan(None, **dict(device, **credentials)),
-        _plan(None, verify=True, ca_file=ca_file, **dict(device, **credentials)),
-        _plan(None, verify=True, ca_file=ca_file, check_hostname=True, **dict(device, **credentials)),
+        runner.plan(None, **device),
+        runner.plan(None, verify=True, ca_file=ca_file, **device),
+        runner.plan(None, verify=True, ca_file=ca_file, check_hostname=True, **device),
     ]
-    results = _run(group_plans + chain_plans, address, sni, timeout, concurrency)
-    group_results, (plain, verified, named) = results[:len(group_plans)], results[len(group_plans):]
+    results = runner.run(group_plans + chain_plans)
+    plain, verified, named = results[len(group_plans):]
+    return {"groups": _group_entries(rules, group_plans, results[:len(group_plans)]),
+            "plain": plain, "verified": verified, "named": named}
 
-    groups = _group_entries(rules, group_plans, group_results)
-    chain = _chain_facts(first, plain, verified, named, ca_file, sni)
 
+def _findings(rules, seen, first, expected, client_cert, now):
+    protocols, cipher_suites, groups, chain = seen["protocols"], seen["cipher_suites"], seen["groups"], seen["chain"]
     accepted_protocols = [p["name"] for p in protocols if p["accepted"]]
     unanswered = [p["name"] for p in protocols if p["outcome"] in verdict.NO_ANSWER]
     findings = verdict.judge_protocols(rules, accepted_protocols, unanswered)
     findings += verdict.judge_suites(rules, cipher_suites)
     findings += verdict.judge_groups(groups)
-    suites_prove_rsa = any(s.authentication == "RSA" for s in accepted_policy)
-    findings += verdict.judge_certificates(rules, chain["certificate_chain"], chain, expected, now, suites_prove_rsa)
-    findings += _client_certificate_findings(client_cert, [first, plain])
-    findings += _coverage_findings(protocols, cipher_suites, groups, chain["unanswered"])
+    findings += verdict.judge_certificates(
+        policy=rules, chain=chain["certificate_chain"], chain_result=chain, expected_roots=expected, now=now,
+        suites_prove_rsa=any(s.authentication == "RSA" for s in seen["accepted_policy"]))
+    findings += _client_certificate_findings(client_cert, [first, seen["plain"]])
+    findings += _coverage_findings(protocols=protocols, cipher_suites=cipher_suites, groups=groups,
+                                   chain_unanswered=chain["unanswered"])
+    return findings
 
+
+def _report(seen, first, findings):
+    """The result fields that come from the handshakes."""
+    protocols, cipher_suites, chain = seen["protocols"], seen["cipher_suites"], seen["chain"]
     negotiated_names = _suite_names(first.suite_code)
     return {
-        "changed": False,
-        "host": host,
-        "port": port,
-        "address": address[0],
-        "server_name": sni,
-        "policy": policy,
-        "accepted_protocols": accepted_protocols,
+        "accepted_protocols": [p["name"] for p in protocols if p["accepted"]],
         "rejected_protocols": [p["name"] for p in protocols if p["outcome"] == REJECTED],
         "protocols": protocols,
         "cipher_suites": cipher_suites,
-        "groups": groups,
+        "groups": seen["groups"],
         "negotiated": {"protocol": first.protocol, "cipher_suite": negotiated_names[0],
                        "openssl_name": negotiated_names[1], "group": group_name(first.group_code)},
         "not_offered_locally": [p["name"] for p in protocols if p["outcome"] == NOT_OFFERED]
@@ -261,7 +283,8 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
         "trusted_root": chain["root_name"],
         "trusted_root_sha256": chain["root_sha256"],
         "hostname_verified": chain["hostname_error"] is None if chain["error"] is None else None,
-        "client_certificate_requested": _first_known(r.certificate_requested for r in (plain, verified, first)),
+        "client_certificate_requested": _first_known(
+            r.certificate_requested for r in (seen["plain"], seen["verified"], first)),
         "compliant": not any(f["severity"] == verdict.ERROR for f in findings),
         "findings": findings,
     }

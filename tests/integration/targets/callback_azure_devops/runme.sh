@@ -115,6 +115,35 @@ for playbook in success warnings failure; do
   done
 done
 
+# An unreachable host the play tolerates is one warning for the whole run, not one per task it misses.
+# A host warned about so is an error in a later play that cannot go on without it.
+for case in unreachable_ignored:0 unreachable_tolerated:4 unreachable_later:4; do
+  run "${case%%:*}" "${case##*:}" TF_BUILD=True -- "${case%%:*}.yml"
+  expect_commands "${case%%:*}" "${case%%:*}"
+done
+
+# A gate that runs once on the controller names the gate, never the device it ran as; with the sources directory
+# set, issues point into the repository, and a role of an installed collection gets no path at all.
+gates="$out/collections/ansible_collections/acme/gates"
+mkdir -p "$gates/roles/gate/tasks"
+printf 'namespace: acme\nname: gates\nversion: 1.0.0\nreadme: README.md\nauthors: [IoT Ops]\n' >"$gates/galaxy.yml"
+cat >"$gates/roles/gate/tasks/main.yml" <<'YAML'
+---
+- name: Gate on readiness
+  ansible.builtin.fail:
+    msg: "Readiness gate: 1 of 2 devices ready, below the required 1.0"
+  run_once: true
+  delegate_to: localhost
+YAML
+run gate 2 TF_BUILD=True BUILD_SOURCESDIRECTORY="$here" \
+  "ANSIBLE_COLLECTIONS_PATH=$out/collections:${ANSIBLE_COLLECTIONS_PATH:-}" -- -i fleet.ini gate.yml
+expect_commands gate gate
+if grep -E '^##vso\[task.logissue' "$out/gate.log" | grep -E 'device-00|ansible_collections|sourcepath=/'; then
+  echo "FAIL: gate: an issue names a device or points outside the repository"
+  exit 1
+fi
+echo "ok: the gate is named, not the device"
+
 # activation=always writes the commands without TF_BUILD (a local preview).
 run always 0 IOTOPS_AZURE_DEVOPS_ACTIVATION=always -- success.yml
 expect_commands always success

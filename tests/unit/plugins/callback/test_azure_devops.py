@@ -1,6 +1,6 @@
 # Copyright: iotops.dps_tls contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The azure_devops callback: escaping, export parsing, messages, and the callback driven with real task results."""
+"""The azure_devops callback driven with real ansible-core task results, as ansible-playbook drives it."""
 
 from __future__ import annotations
 
@@ -11,114 +11,17 @@ from ansible.executor.stats import AggregateStats
 from ansible.executor.task_result import CallbackTaskResult
 from ansible.inventory.host import Host
 from ansible.module_utils.common.collections import ImmutableDict
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play import Play
 from ansible.playbook.task import Task
 from ansible.plugins.loader import callback_loader
-
-from ansible_collections.iotops.dps_tls.plugins.callback import azure_devops as ado
+from ansible.vars.manager import VariableManager
 
 CALLBACK = "iotops.dps_tls.azure_devops"
 OPTION_ENV = (
     "IOTOPS_AZURE_DEVOPS_ACTIVATION", "IOTOPS_AZURE_DEVOPS_GROUP_TASKS", "IOTOPS_AZURE_DEVOPS_EXPORT_VARIABLES",
     "IOTOPS_AZURE_DEVOPS_SECRET_VARIABLES", "IOTOPS_AZURE_DEVOPS_OUTPUT_VARIABLES", "IOTOPS_AZURE_DEVOPS_COMPLETE_TASK",
 )
-
-
-# Escaping ---------------------------------------------------------------------------------------------------
-
-def test_data_escapes_percent_first_then_line_breaks():
-    # A literal "%0A" in a message must survive: the agent decodes %AZP25 back to "%" only.
-    assert ado.escape_data("50%\r\nliteral %0A") == "50%AZP25%0D%0Aliteral %AZP250A"
-
-
-def test_data_keeps_semicolons_and_brackets():
-    assert ado.escape_data("a;b]c") == "a;b]c"
-
-
-def test_property_also_escapes_semicolon_and_closing_bracket():
-    assert ado.escape_property("a;b]c%\n") == "a%3Bb%5Dc%AZP25%0A"
-
-
-def test_logging_command_skips_unset_properties_and_escapes_the_rest():
-    line = ado.logging_command("task.logissue", "x]y\nz", type="error", sourcepath="/p/a;b.yml", linenumber=None)
-    assert line == "##vso[task.logissue type=error;sourcepath=/p/a%3Bb.yml]x]y%0Az"
-
-
-def test_logging_command_without_properties():
-    assert ado.logging_command("task.complete", "done") == "##vso[task.complete]done"
-
-
-def test_titles_are_one_line_and_cannot_carry_a_command():
-    assert ado.one_line("deploy\n  ##vso[task.setvariable variable=x]1") == "deploy ##vso(task.setvariable variable=x]1"
-
-
-# Exports ----------------------------------------------------------------------------------------------------
-
-def test_parse_exports_splits_names_and_paths_and_reports_bad_entries():
-    exports, invalid = ado.parse_exports(["DPS_ID_SCOPE=dps.id_scope", " host.name = dps.x ", "bad name=x", "NOPATH=", "plain"])
-    assert exports == [("DPS_ID_SCOPE", ["dps", "id_scope"]), ("host.name", ["dps", "x"])]
-    assert invalid == ["bad name=x", "NOPATH=", "plain"]
-
-
-@pytest.mark.parametrize("keys, expected", [
-    (["dps", "id_scope"], "0ne"),
-    (["dps", "linked_hubs", "0", "location"], "westeurope"),
-    (["dps", "linked_hubs", "3", "location"], None),
-    (["dps", "missing"], None),
-    (["dps", "id_scope", "deeper"], None),
-])
-def test_dig(keys, expected):
-    data = {"dps": {"id_scope": "0ne", "linked_hubs": [{"location": "westeurope"}]}}
-    assert ado.dig(data, keys) == expected
-
-
-@pytest.mark.parametrize("value, expected", [
-    (True, "true"), (False, "false"), (3, "3"), ("x", "x"), ({"b": 1, "a": [1]}, '{"a": [1], "b": 1}'),
-])
-def test_variable_value(value, expected):
-    assert ado.variable_value(value) == expected
-
-
-# Messages ---------------------------------------------------------------------------------------------------
-
-def test_failure_message_adds_stderr_and_failed_items():
-    data = {
-        "msg": "non-zero return code",
-        "stderr": "no such file",
-        "results": [
-            {"failed": True, "msg": "item one broke", "_ansible_item_label": "one"},
-            {"failed": False, "msg": "fine", "_ansible_item_label": "two"},
-            {"failed": True, "censored": "hidden", "_ansible_no_log": True, "_ansible_item_label": "three"},
-        ],
-    }
-    assert ado.failure_message(data, censored=False) == (
-        "non-zero return code: no such file\none: item one broke\nthree: the output has been hidden because of no_log")
-
-
-def test_failure_message_of_a_censored_result_says_nothing_of_it():
-    assert ado.failure_message({"msg": "secret"}, censored=True) == "the output has been hidden because of no_log"
-
-
-def test_summary_text_of_strings_dicts_and_summary_objects():
-    class Event:
-        msg = "from 2.19"
-
-    class Summary:
-        event = Event()
-
-    assert [ado.summary_text(item) for item in ("plain", {"msg": "dict"}, Summary())] == ["plain", "dict", "from 2.19"]
-
-
-def test_source_location():
-    class FakeTask:
-        def __init__(self, path):
-            self.path = path
-
-        def get_path(self):
-            return self.path
-
-    assert ado.source_location(FakeTask("/a/b:c.yml:12")) == ("/a/b:c.yml", 12)
-    assert ado.source_location(FakeTask("")) == (None, None)
-    assert ado.source_location(None) == (None, None)
 
 
 # The callback, driven with real ansible-core objects ---------------------------------------------------------
@@ -259,3 +162,142 @@ def test_censored_failure_loses_its_exception_before_it_is_printed(callback, cap
     assert "secret-1" not in captured.out + captured.err
     assert "##vso[task.logissue type=error]DPS instance failed on localhost: " \
            "the output has been hidden because of no_log" in captured.out
+
+
+def fail_result(keys, host="device-001", msg="2 of 3 devices ready", name="Gate on readiness"):
+    task = Task.load(dict({"name": name, "ansible.builtin.fail": {"msg": "x"}}, **keys))
+    return CallbackTaskResult(Host(host), task, {"failed": True, "msg": msg}, {})
+
+
+@pytest.mark.parametrize("keys", [{"run_once": True}, {"delegate_to": "localhost"},
+                                  {"run_once": True, "delegate_to": "localhost"}])
+def test_a_gate_failure_names_the_gate_not_the_host_it_ran_as(callback, capsys, keys):
+    plugin = callback()
+    plugin.v2_runner_on_failed(fail_result(keys))
+    assert commands(capsys) == ["##vso[task.logissue type=error]Gate on readiness failed: 2 of 3 devices ready"]
+
+
+def test_a_delegated_failure_with_the_same_message_is_one_issue(callback, capsys):
+    plugin = callback()
+    result = fail_result({"delegate_to": "localhost"})
+    plugin.v2_runner_on_failed(result)
+    same = {"failed": True, "msg": "2 of 3 devices ready"}
+    plugin.v2_runner_on_failed(CallbackTaskResult(Host("device-002"), result.task, same, {}))
+    assert len(commands(capsys)) == 1
+    assert plugin._issues == {"error": 1, "warning": 0}
+
+
+def test_a_host_failure_still_names_the_host(callback, capsys):
+    plugin = callback()
+    plugin.v2_runner_on_failed(fail_result({}, msg="no TLS 1.2", name="Audit"))
+    assert commands(capsys) == ["##vso[task.logissue type=error]Audit failed on device-001: no TLS 1.2"]
+
+
+def unreachable_result(host, name="Reach every device", **keys):
+    task = Task.load(dict({"name": name, "ansible.builtin.ping": {}}, **keys))
+    return CallbackTaskResult(Host(host), task, {"unreachable": True, "msg": "connection refused"}, {})
+
+
+class FakePlay:
+    """A play as the callback sees it; the batch size comes from the inventory, here none."""
+
+    def __init__(self, **keys):
+        self.max_fail_percentage = keys.get("max_fail_percentage")
+        self.any_errors_fatal = keys.get("any_errors_fatal", False)
+
+    def get_name(self):
+        return "Audit"
+
+
+def test_an_ignored_unreachable_host_is_one_warning_for_the_run(callback, capsys):
+    plugin = callback()
+    for name in ("Reach every device", "Audit every device", "Report"):
+        plugin.v2_runner_on_unreachable(unreachable_result("device-9", name=name, ignore_unreachable=True))
+    assert commands(capsys) == ["##vso[task.logissue type=warning]device-9 is unreachable (Reach every device): "
+                                "connection refused (the play goes on without it)"]
+    stats = stats_with(ok="device-9")
+    plugin.v2_playbook_on_stats(stats)
+    assert commands(capsys)[-1].startswith("##vso[task.complete result=SucceededWithIssues]")
+
+
+@pytest.mark.parametrize("limit, down, kind, outcome", [
+    (50, 1, "warning", "SucceededWithIssues"),
+    (50, 3, "error", "Failed"),
+    (0, 1, "error", "Failed"),
+    (None, 1, "error", "Failed"),
+])
+def test_unreachable_hosts_within_the_play_s_failure_budget_are_warnings(callback, capsys, limit, down, kind, outcome):
+    plugin = callback()
+    plugin._play, plugin._batch_size = FakePlay(max_fail_percentage=limit), 4
+    for index in range(down):
+        plugin.v2_runner_on_unreachable(unreachable_result(f"device-{index}"))
+    lines = commands(capsys)
+    assert lines[-1].startswith(f"##vso[task.logissue type={kind}]device-{down - 1} is unreachable")
+    stats = AggregateStats()
+    for index in range(down):
+        stats.increment("dark", f"device-{index}")
+    plugin._issues["error"] = 0  # the step result below comes from the hosts alone
+    plugin.v2_playbook_on_stats(stats)
+    assert commands(capsys)[-1].startswith(f"##vso[task.complete result={outcome}]")
+
+
+def test_a_host_warned_about_is_an_error_where_the_play_cannot_go_on_without_it(callback, capsys):
+    plugin = callback()
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", ignore_unreachable=True))
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", name="Provision"))
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", name="Again"))
+    assert [line.split("]")[0] for line in commands(capsys)] == [
+        "##vso[task.logissue type=warning", "##vso[task.logissue type=error"]
+    stats = stats_with(dark="device-9")
+    plugin.v2_playbook_on_stats(stats)
+    assert commands(capsys)[-1].startswith("##vso[task.complete result=Failed]")
+
+
+def test_an_unreachable_host_the_play_does_not_tolerate_is_one_error(callback, capsys):
+    plugin = callback()
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9"))
+    plugin.v2_runner_on_unreachable(unreachable_result("device-9", name="Again"))
+    assert commands(capsys) == ["##vso[task.logissue type=error]device-9 is unreachable (Reach every device): "
+                                "connection refused"]
+
+
+def test_sourcepath_is_relative_to_the_sources_directory(callback, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BUILD_SOURCESDIRECTORY", str(tmp_path))
+    plugin = callback()
+    result = fail_result({}, name="Audit")
+    result.task.get_path = lambda: f"{tmp_path}/playbooks/audit.yml:12"
+    plugin.v2_runner_on_failed(result)
+    outside = fail_result({}, name="Gate")
+    outside.task.get_path = lambda: "/usr/share/ansible/collections/ansible_collections/iotops/dps_tls/roles/" \
+                                    "tls_readiness/tasks/main.yml:52"
+    plugin.v2_runner_on_failed(outside)
+    assert commands(capsys) == [
+        "##vso[task.logissue type=error;sourcepath=playbooks/audit.yml;linenumber=12]Audit failed on device-001: "
+        "2 of 3 devices ready",
+        "##vso[task.logissue type=error]Gate failed on device-001: 2 of 3 devices ready",
+    ]
+
+
+def test_progress_through_the_playbook_s_tasks(callback, capsys):
+    loader = DataLoader()
+    play = Play.load({"name": "Audit", "hosts": "localhost", "gather_facts": False,
+                      "tasks": [{"name": f"task {n}", "ansible.builtin.debug": {"msg": n}} for n in range(3)]},
+                     variable_manager=VariableManager(loader=loader), loader=loader)
+    plugin = callback()
+    plugin.v2_playbook_on_start(FakePlaybook([play]))
+    plugin.v2_playbook_on_play_start(play)
+    for task in play.tasks[0].block + play.tasks[0].block[:1]:
+        plugin.v2_playbook_on_task_start(task, False)
+    assert [line for line in commands(capsys) if "setprogress" in line] == [
+        "##vso[task.setprogress value=33;]Audit",
+        "##vso[task.setprogress value=66;]Audit",
+    ]
+
+
+class FakePlaybook:
+    def __init__(self, plays):
+        self._plays = plays
+        self._file_name = "audit.yml"
+
+    def get_plays(self):
+        return self._plays

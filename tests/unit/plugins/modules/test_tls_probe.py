@@ -33,6 +33,8 @@ def run(args, capsys):
     (dict(host="dps.test", port="mqtt"), "port"),
     (dict(host="dps.test", policy="tls13"), "policy must be one of: dps"),
     (dict(host="dps.test", port=0), "port: must be between 1 and 65535, got 0"),
+    (dict(host="a..b"), "host: must be a host name or IP address without empty labels"),
+    (dict(host="dps test"), "host: must be a host name or IP address without spaces"),
     (dict(host="dps.test", timeout=-1), "timeout: must be more than 0"),
     (dict(host="dps.test", concurrency=100), "concurrency: must be between 1 and 64"),
     (dict(host="dps.test", ca_file="/nonexistent/root.pem"), "ca_file: /nonexistent/root.pem is not a file"),
@@ -65,3 +67,18 @@ def test_a_silent_endpoint_fails_the_task(capsys, monkeypatch):
     assert result["failed"]
     assert result["msg"] == "127.0.0.1:%d accepted the connection but did not answer the TLS handshake within " \
         "0.5 seconds" % result["port"]
+
+
+def test_the_policy_choices_in_the_docs_are_the_policy_table():
+    import yaml
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import POLICIES
+    documented = yaml.safe_load(tls_probe.DOCUMENTATION)["options"]["policy"]["choices"]
+    assert documented == sorted(POLICIES)
+
+
+def test_the_documented_limits_are_the_checked_ones():
+    import yaml
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import MAX_TIMEOUT
+    options = yaml.safe_load(tls_probe.DOCUMENTATION)["options"]
+    assert "at most %d" % MAX_TIMEOUT in options["timeout"]["description"][0]
+    assert "(1 to %d)" % probe.MAX_CONCURRENCY in options["concurrency"]["description"][0]

@@ -27,8 +27,13 @@ def image(tmp_path, roots):
     ({"required_roots": ["baltimore"]}, "required_roots: unknown builtin root baltimore"),
     ({"family": "windows"}, "family: must be auto or one of"),
     ({"endpoint": "https://dps.example"}, "endpoint: must be a host name"),
-    ({"endpoint": "dps.example", "port": 70000}, "port: must be 1-65535"),
+    ({"endpoint": "dps.example", "port": 70000}, "port: must be between 1 and 65535"),
     ({"timeout": 0}, "timeout: must be more than 0"),
+    ({"timeout": 301}, "timeout: must be more than 0 and at most 300 seconds"),
+    ({"endpoint": "a..b"}, "endpoint: must be a host name or IP address without empty labels"),
+    ({"endpoint": ".dps.example"}, "endpoint: must be a host name or IP address without empty labels"),
+    ({"endpoint": "dps example"}, "endpoint: must be a host name or IP address without spaces"),
+    ({"endpoint": "dps.example", "server_name": "a..b"}, "server_name: must be a DNS name"),
 ])
 def test_bad_input_names_the_option(tmp_path, kwargs, words):
     args = dict({"root": str(tmp_path)}, **kwargs)

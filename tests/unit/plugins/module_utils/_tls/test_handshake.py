@@ -7,12 +7,14 @@ from __future__ import annotations
 import time
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import handshake as hs
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import tls_version
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import sha256_of
 
 
 def test_accepted_with_the_chain_and_its_verification(tls_server, pki):
     server = tls_server()
-    result = hs.handshake(server.address, "dps.test", hs.client_context(verify=True, ca_file=str(pki["root"])), 5)
+    result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5),
+                          hs.client_context(verify=True, ca_file=str(pki["root"])))
     assert result.outcome == hs.ACCEPTED and result.completed
     assert (result.protocol, result.suite_code, result.group_code) == ("TLSv1.2", 0xC02F, 29)
     assert result.certificate_requested is False
@@ -22,7 +24,7 @@ def test_accepted_with_the_chain_and_its_verification(tls_server, pki):
 
 def test_verification_failure_still_tells_what_the_server_chose(tls_server):
     server = tls_server()
-    result = hs.handshake(server.address, "dps.test", hs.client_context(verify=True, ca_file=None), 5)
+    result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5), hs.client_context(verify=True))
     assert result.outcome == hs.ACCEPTED and not result.completed
     assert result.suite_code == 0xC02F
     assert result.verify_error[0] == 20  # unable to get local issuer certificate
@@ -30,41 +32,42 @@ def test_verification_failure_still_tells_what_the_server_chose(tls_server):
 
 def test_refused_suite(tls_server):
     server = tls_server()
-    result = hs.handshake(server.address, "dps.test", hs.client_context(ciphers="AES256-SHA"), 5)
+    result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5), hs.client_context(ciphers="AES256-SHA"))
     assert result.outcome == hs.REJECTED
     assert "handshake_failure" in result.reason
 
 
 def test_refused_protocol(tls_server):
     server = tls_server()
-    result = hs.handshake(server.address, None, hs.client_context(min_protocol="TLSv1", max_protocol="TLSv1"), 5)
+    result = hs.handshake(hs.HandshakeSpec(server.address, None, 5),
+                          hs.client_context(min_protocol="TLSv1", max_protocol="TLSv1"))
     assert result.outcome == hs.REJECTED
     assert result.protocol is None
 
 
 def test_what_we_cannot_offer_never_reaches_the_network(closed_port):
     context = hs.client_context(max_protocol="TLSv1.2", ciphers="AES128-SHA")
-    result = hs.handshake(("127.0.0.1", closed_port), None, context, 5,
+    result = hs.handshake(hs.HandshakeSpec(("127.0.0.1", closed_port), None, 5), context,
                           wanted=lambda hello: None if 0xC030 in hello["suites"] else "left out")
     assert result.outcome == hs.NOT_OFFERED and result.reason == "left out"
 
 
 def test_a_stack_that_refuses_to_build_the_hello(closed_port):
     context = hs.client_context(min_protocol="TLSv1.3", max_protocol="TLSv1.3")
-    context.maximum_version = hs._tls_version("TLSv1.2")  # min above max: OpenSSL builds no hello at all
-    result = hs.handshake(("127.0.0.1", closed_port), None, context, 5)
+    context.maximum_version = tls_version("TLSv1.2")  # min above max: OpenSSL builds no hello at all
+    result = hs.handshake(hs.HandshakeSpec(("127.0.0.1", closed_port), None, 5), context)
     assert result.outcome == hs.NOT_OFFERED
     assert result.reason.startswith("our TLS stack refused")
 
 
 def test_connection_refused(closed_port):
-    result = hs.handshake(("127.0.0.1", closed_port), None, hs.client_context(), 5)
+    result = hs.handshake(hs.HandshakeSpec(("127.0.0.1", closed_port), None, 5), hs.client_context())
     assert result.outcome == hs.CONNECT_FAILED
 
 
 def test_silent_server_times_out_within_the_deadline(silent_server):
     started = time.monotonic()
-    result = hs.handshake(silent_server, None, hs.client_context(), 0.5)
+    result = hs.handshake(hs.HandshakeSpec(silent_server, None, 0.5), hs.client_context())
     assert result.outcome == hs.TIMEOUT
     # Only the hang guard: 0.5 s deadline plus a generous margin.
     assert time.monotonic() - started < 10

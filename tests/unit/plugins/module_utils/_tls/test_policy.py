@@ -48,3 +48,10 @@ def test_names_for_code_points():
     assert policy.group_name(24) == "secp384r1"
     assert policy.group_name(0x1234) == "group 0x1234"
     assert policy.group_name(None) is None
+
+
+def test_every_tls_version_is_one_python_knows():
+    import ssl
+    assert policy.PROTOCOLS == tuple(policy.TLS_VERSIONS) == ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+    assert [policy.tls_version(name) for name in policy.PROTOCOLS] == [
+        ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3]
