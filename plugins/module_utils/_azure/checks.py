@@ -1,0 +1,89 @@
+# Copyright: iotops.dps_tls contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of the Azure connection options whose values go into URLs and TLS settings: refused by name, before any
+request, with a sentence instead of a traceback from deep inside the HTTP stack."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import ssl
+import stat
+from urllib.parse import urlsplit
+
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+
+# A DNS name of LDH labels (punycode for international names), each 1-63 characters, no empty label.
+HOST_NAME = r'(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+# No CA bundle is this large; a bigger file is a mistake, not a bundle.
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
+
+
+def refused(option, origin, reason):
+    """An InvalidInputError for option; origin says which environment variable gave the value, if one did."""
+    return InvalidInputError(option, reason + origin)
+
+
+def _valid_host(host):
+    if ':' in host:
+        try:
+            return ipaddress.ip_address(host).version == 6
+        except ValueError:
+            return False
+    return re.fullmatch(HOST_NAME, host) is not None
+
+
+def check_endpoint(option, value, origin='', bare_host=False):
+    """An https:// root URL (scheme, host, optional port; nothing else), or InvalidInputError naming option.
+
+    bare_host: a host name alone is accepted too, as azure-identity does for an authority.
+    """
+    if re.search(r'[\s\x00-\x1f\x7f]', value):
+        raise refused(option, origin, 'must not contain spaces or control characters, got %r' % value)
+    url = 'https://' + value if bare_host and '://' not in value else value
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise refused(option, origin, 'is not a valid URL (%s), got %r' % (exc, value))
+    if parts.scheme.lower() != 'https':
+        raise refused(option, origin, 'must be an https:// URL, got %r' % value)
+    host = parts.hostname or ''
+    if '@' in parts.netloc or not _valid_host(host) or port == 0:
+        raise refused(option, origin, 'has no valid host name (letters, digits and hyphens in dot-separated labels, '
+                                       'an IP address, an optional port), got %r' % value)
+    if parts.path not in ('', '/') or parts.query or parts.fragment or re.search(r'[?#]', url):
+        raise refused(option, origin, 'must be the root URL of the endpoint, with no path, query or fragment, '
+                                       'got %r' % value)
+    return value.rstrip('/')
+
+
+def check_ca_bundle(path, origin=''):
+    """A regular, non-empty file of PEM CA certificates OpenSSL can load, with no private key in it."""
+    option = 'ca_bundle'
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise refused(option, origin, 'cannot read %s: %s' % (path, exc.strerror or exc))
+    if not stat.S_ISREG(info.st_mode):
+        raise refused(option, origin, '%s is not a regular file' % path)
+    if info.st_size == 0:
+        raise refused(option, origin, '%s is empty: it must hold the PEM CA certificates to trust' % path)
+    if info.st_size > MAX_CA_BUNDLE_BYTES:
+        raise refused(option, origin, '%s is %d bytes, more than any CA bundle (limit %d)' % (
+            path, info.st_size, MAX_CA_BUNDLE_BYTES))
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read(MAX_CA_BUNDLE_BYTES + 1)
+    except OSError as exc:
+        raise refused(option, origin, 'cannot read %s: %s' % (path, exc.strerror or exc))
+    if b'PRIVATE KEY-----' in text:
+        raise refused(option, origin, '%s holds a private key: give the CA certificates only' % path)
+    if b'-----BEGIN CERTIFICATE-----' not in text:
+        raise refused(option, origin, '%s holds no PEM certificate' % path)
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise refused(option, origin, '%s holds no PEM certificate OpenSSL can load (%s)' % (path, exc))
+    return path
