@@ -21,9 +21,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-ansible-galaxy collection build "$root" --output-path "$work/dist" >/dev/null
-# --force: the collection under test is on the collections path already, and install would skip it.
-ansible-galaxy collection install --force "$work"/dist/iotops-dps_tls-*.tar.gz -p "$work/collections" >/dev/null 2>&1
+# shellcheck source=../setup_collection/install_built.sh
+source ../setup_collection/install_built.sh
+install_built_collection "$root" "$work" >/dev/null
 for file in README.md requirements.txt emulator/dpsemu/__main__.py emulator/simdevices/__main__.py; do
   [ -f "$installed/$file" ] || fail "the built collection lacks $file"
 done
