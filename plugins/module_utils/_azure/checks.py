@@ -52,10 +52,10 @@ def check_endpoint(option, value, origin='', bare_host=False):
     host = parts.hostname or ''
     if '@' in parts.netloc or not _valid_host(host) or port == 0:
         raise refused(option, origin, 'has no valid host name (letters, digits and hyphens in dot-separated labels, '
-                                       'an IP address, an optional port), got %r' % value)
+                                      'an IP address, an optional port), got %r' % value)
     if parts.path not in ('', '/') or parts.query or parts.fragment or re.search(r'[?#]', url):
         raise refused(option, origin, 'must be the root URL of the endpoint, with no path, query or fragment, '
-                                       'got %r' % value)
+                                      'got %r' % value)
     return value.rstrip('/')
 
 
