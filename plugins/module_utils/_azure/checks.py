@@ -64,6 +64,8 @@ def check_ca_bundle(path, origin=''):
     option = 'ca_bundle'
     try:
         info = os.stat(path)
+    except FileNotFoundError:
+        raise refused(option, origin, 'no such file: %s' % path)
     except OSError as exc:
         raise refused(option, origin, 'cannot read %s: %s' % (path, exc.strerror or exc))
     if not stat.S_ISREG(info.st_mode):
