@@ -236,6 +236,13 @@ def _plan_credential_file(settings):
         raise InvalidInputError('profile', 'profile [%s] of %s needs client_id, tenant and secret (or '
                                            'x509_certificate_path)%s' % (profile, os.path.expanduser(CREDENTIAL_FILE),
                                                                          settings.origin('profile')))
+    cloud = entries.get('cloud_environment')
+    if cloud and cloud != settings.cloud_environment:
+        # The profile's identity lives in its cloud: signing in to another one would only fail later, less clearly.
+        raise InvalidInputError('cloud_environment', 'profile [%s] of %s is for %s, but the task uses %s: set '
+                                                     'cloud_environment (or AZURE_CLOUD_ENVIRONMENT) to %s' % (
+                                                         profile, os.path.expanduser(CREDENTIAL_FILE), cloud,
+                                                         settings.cloud_environment, cloud))
     plan.subscription_id = entries.get('subscription_id')
     return plan
 

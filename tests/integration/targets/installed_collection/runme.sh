@@ -27,6 +27,7 @@ install_built_collection "$root" "$work" >/dev/null
 for file in README.md requirements.txt emulator/dpsemu/__main__.py emulator/simdevices/__main__.py; do
   [ -f "$installed/$file" ] || fail "the built collection lacks $file"
 done
+"$python" "$here/files/check_docs.py" "$installed"
 # Shipped but unusable: the Makefile calls hack/, which is not shipped.
 [ ! -e "$installed/Makefile" ] || fail "the built collection ships a Makefile whose hack/ scripts it lacks"
 

@@ -520,3 +520,14 @@ def test_bad_azure_cloud_environment_is_refused_naming_the_variable():
         auth.AzureSettings({}, environ=dict(AZURE_CLOUD_ENVIRONMENT='https://stack.local/metadata/endpoints'))
     assert err.value.option == 'cloud_environment'
     assert 'AZURE_CLOUD_ENVIRONMENT' in err.value.message
+
+
+def test_credentials_file_profile_of_another_cloud_is_not_used_in_this_one(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text(
+        '[gov]\nsubscription_id=s\nclient_id=a\nsecret=b\ntenant=c\ncloud_environment=AzureUSGovernment\n')
+    with pytest.raises(InvalidInputError) as err:
+        plan(environ=dict(AZURE_PROFILE='gov'))
+    assert err.value.option == 'cloud_environment' and 'AzureUSGovernment' in err.value.message
+    p = plan(environ=dict(AZURE_PROFILE='gov', AZURE_CLOUD_ENVIRONMENT='AzureUSGovernment'))
+    assert p.kwargs['authority'] == 'login.microsoftonline.us'
