@@ -61,6 +61,7 @@ options:
     description:
       - A PEM file with the service principal's certificate and private key, used instead of a secret.
       - Defaults to C(AZURE_CLIENT_CERTIFICATE_PATH).
+      - Must be a regular file that holds a PEM certificate; anything else is refused before azure-identity reads it.
       - O(x509_certificate_path) is the name azure.azcollection uses; the C(~/.azure/credentials) file may also give
         C(x509_certificate_path).
     type: path
@@ -69,6 +70,13 @@ options:
     description:
       - The password of the private key in O(client_certificate_path), when it is encrypted.
       - Defaults to C(AZURE_CLIENT_CERTIFICATE_PASSWORD), the variable azure-identity reads.
+    type: str
+  thumbprint:
+    description:
+      - The SHA-1 thumbprint (hex, colons allowed) of the certificate in O(client_certificate_path), as
+        azure.azcollection takes it. Not needed to sign in; when given, a certificate with another thumbprint is
+        refused before any request.
+      - A C(~/.azure/credentials) profile may give C(thumbprint) too.
     type: str
   profile:
     description:

@@ -13,7 +13,12 @@ import importlib
 import os
 import shutil
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.checks import check_ca_bundle, check_endpoint, refused
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.checks import (
+    check_ca_bundle,
+    check_client_certificate,
+    check_endpoint,
+    refused,
+)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError,
     InvalidInputError,
@@ -33,6 +38,7 @@ AZURE_ARGUMENT_SPEC = dict(
     secret=dict(type='str', no_log=True),
     client_certificate_path=dict(type='path', aliases=['x509_certificate_path']),
     client_certificate_password=dict(type='str', no_log=True),
+    thumbprint=dict(type='str'),
     profile=dict(type='str'),
     cloud_environment=dict(type='str', choices=['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']),
     resource_manager_endpoint=dict(type='str'),
@@ -72,6 +78,7 @@ CLOUDS = dict(
 
 CREDENTIAL_FILE = '~/.azure/credentials'
 
+
 class CredentialPlan:
     """Which azure-identity credential class to build, and with which keyword arguments."""
 
@@ -80,6 +87,8 @@ class CredentialPlan:
         self.class_name = class_name
         self.kwargs = kwargs
         self.subscription_id = subscription_id
+        self.thumbprint = None  # of the client certificate, checked before the credential is built
+        self.origin = ''  # where the client certificate path came from, for error messages
 
     def describe(self):
         """The plan in words, without any secret: used in authentication error messages."""
@@ -215,6 +224,8 @@ def _service_principal_plan(settings, source_label, values, explicit=None, allow
         if values.get('client_certificate_password'):
             kwargs['password'] = values['client_certificate_password']
         plan = CredentialPlan(source_label, 'CertificateCredential', kwargs)
+        plan.thumbprint = values.get('thumbprint')
+        plan.origin = settings.origin('client_certificate_path') if values is settings.values else ''
     elif allow_token_file and settings.environ.get('AZURE_FEDERATED_TOKEN_FILE'):
         plan = CredentialPlan('workload_identity', 'WorkloadIdentityCredential',
                               dict(common, token_file_path=settings.environ['AZURE_FEDERATED_TOKEN_FILE']))
@@ -230,7 +241,7 @@ def _plan_credential_file(settings):
     profile = settings.get('profile') or 'default'
     entries = read_credential_file(profile, origin=settings.origin('profile'))
     values = dict(tenant=entries.get('tenant'), client_id=entries.get('client_id'), secret=entries.get('secret'),
-                  client_certificate_path=entries.get('x509_certificate_path'))
+                  client_certificate_path=entries.get('x509_certificate_path'), thumbprint=entries.get('thumbprint'))
     plan = _service_principal_plan(settings, 'credential_file', values, allow_token_file=False)
     if plan is None:
         raise InvalidInputError('profile', 'profile [%s] of %s needs client_id, tenant and secret (or '
@@ -368,6 +379,9 @@ def build_credential(plan):
         # AzurePipelinesCredential came with azure-identity 1.17.0
         raise MissingDependencyError('azure-identity>=1.17.0', 'for %s (this host has azure-identity %s)' % (
             plan.describe(), getattr(identity, '__version__', 'of an unknown version')))
+    if plan.class_name == 'CertificateCredential':
+        # azure-identity would block on a FIFO and read a huge file whole: refuse both by name first.
+        check_client_certificate(plan.kwargs['certificate_path'], plan.thumbprint, plan.origin)
     try:
         return credential_class(**plan.kwargs)
     except (ValueError, OSError, TypeError) as exc:

@@ -5,6 +5,7 @@ request, with a sentence instead of a traceback from deep inside the HTTP stack.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import re
@@ -59,9 +60,9 @@ def check_endpoint(option, value, origin='', bare_host=False):
     return value.rstrip('/')
 
 
-def check_ca_bundle(path, origin=''):
-    """A regular, non-empty file of PEM CA certificates OpenSSL can load, with no private key in it."""
-    option = 'ca_bundle'
+def read_pem_file(option, path, origin=''):
+    """The bytes of a regular, non-empty file no larger than any PEM bundle, read without ever blocking on a FIFO
+    or a device."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -71,21 +72,45 @@ def check_ca_bundle(path, origin=''):
     if not stat.S_ISREG(info.st_mode):
         raise refused(option, origin, '%s is not a regular file' % path)
     if info.st_size == 0:
-        raise refused(option, origin, '%s is empty: it must hold the PEM CA certificates to trust' % path)
+        raise refused(option, origin, '%s is empty: it must hold PEM certificates' % path)
     if info.st_size > MAX_CA_BUNDLE_BYTES:
-        raise refused(option, origin, '%s is %d bytes, more than any CA bundle (limit %d)' % (
+        raise refused(option, origin, '%s is %d bytes, more than any PEM bundle (limit %d)' % (
             path, info.st_size, MAX_CA_BUNDLE_BYTES))
     try:
         with open(path, 'rb') as handle:
             text = handle.read(MAX_CA_BUNDLE_BYTES + 1)
     except OSError as exc:
         raise refused(option, origin, 'cannot read %s: %s' % (path, exc.strerror or exc))
-    if b'PRIVATE KEY-----' in text:
-        raise refused(option, origin, '%s holds a private key: give the CA certificates only' % path)
     if b'-----BEGIN CERTIFICATE-----' not in text:
         raise refused(option, origin, '%s holds no PEM certificate' % path)
+    return text
+
+
+def check_ca_bundle(path, origin=''):
+    """A regular, non-empty file of PEM CA certificates OpenSSL can load, with no private key in it."""
+    option = 'ca_bundle'
+    text = read_pem_file(option, path, origin)
+    if b'PRIVATE KEY-----' in text:
+        raise refused(option, origin, '%s holds a private key: give the CA certificates only' % path)
     try:
         ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError, ValueError) as exc:
         raise refused(option, origin, '%s holds no PEM certificate OpenSSL can load (%s)' % (path, exc))
     return path
+
+
+def check_client_certificate(path, thumbprint=None, origin=''):
+    """The service principal's PEM file is a regular file with a certificate; with thumbprint (azure.azcollection's
+    option), that certificate must be the one the thumbprint names."""
+    text = read_pem_file('client_certificate_path', path, origin)
+    if not thumbprint:
+        return
+    wanted = re.sub(r'[\s:]', '', thumbprint).upper()
+    match = re.search(rb'-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----', text)
+    try:
+        actual = hashlib.sha1(ssl.PEM_cert_to_DER_cert(match.group(0).decode('ascii'))).hexdigest().upper()
+    except (AttributeError, ValueError):
+        raise refused('client_certificate_path', origin, 'the certificate in %s is not valid PEM' % path)
+    if actual != wanted:
+        raise InvalidInputError('thumbprint', '%s does not match the certificate in %s, whose SHA-1 thumbprint is '
+                                              '%s' % (thumbprint, path, actual))

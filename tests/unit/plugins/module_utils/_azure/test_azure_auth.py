@@ -261,14 +261,50 @@ def test_build_credential_makes_the_planned_class(tmp_path):
     assert isinstance(auth.build_credential(p), ClientSecretCredential)
 
 
-def test_build_credential_bad_certificate_is_an_authentication_error(tmp_path):
+def test_build_credential_bad_certificate_is_refused_by_name(tmp_path):
     bad = tmp_path / 'sp.pem'
     bad.write_text('not a certificate')
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, client_certificate_path=str(bad)))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'client_certificate_path'
+    assert 'holds no PEM certificate' in err.value.message
+
+
+def test_build_credential_certificate_that_azure_identity_rejects_is_an_authentication_error(tmp_path):
+    bad = tmp_path / 'sp.pem'
+    bad.write_text('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')
     p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, client_certificate_path=str(bad)))
     with pytest.raises(DpsTlsError) as err:
         auth.build_credential(p)
     assert err.value.details['error_kind'] == 'authentication'
     assert 'CertificateCredential' in err.value.message
+
+
+def test_client_certificate_that_is_a_fifo_is_refused_before_azure_identity_reads_it(tmp_path):
+    fifo = tmp_path / 'sp.pem'
+    os.mkfifo(str(fifo))
+    p = plan(dict(SP, client_certificate_path=str(fifo)))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'client_certificate_path' and 'not a regular file' in err.value.message
+
+
+def test_thumbprint_of_azure_azcollection_is_checked(tmp_path):
+    import hashlib
+    import ssl
+    from cryptography.hazmat.primitives import serialization
+    pem = _self_signed_pem(serialization.NoEncryption())
+    path = tmp_path / 'sp.pem'
+    path.write_bytes(pem)
+    cert = pem.decode()[pem.decode().index('-----BEGIN CERTIFICATE-----'):]
+    thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(cert)).hexdigest()
+    p = plan(dict(SP, client_certificate_path=str(path), thumbprint=thumbprint.lower()))
+    assert auth.build_credential(p) is not None
+    p = plan(dict(SP, client_certificate_path=str(path), thumbprint='00' * 20))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'thumbprint' and thumbprint.upper() in err.value.message
 
 
 def test_missing_sdk_is_named_by_its_pip_package(monkeypatch):
