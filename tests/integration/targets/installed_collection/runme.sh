@@ -51,7 +51,7 @@ found=$(cd "$work/empty" && "${clean[@]}" ansible-galaxy collection list iotops.
 
 echo "== the README's Quickstart"
 sed 's/^/  | /' "$work/quickstart.sh"
-(cd "$work/empty" && "${clean[@]}" bash -euo pipefail "$work/quickstart.sh") >"$work/quickstart.log" 2>&1 \
+(cd "$work/empty" && timeout 900 "${clean[@]}" bash -euo pipefail "$work/quickstart.sh") >"$work/quickstart.log" 2>&1 \
   || { cat "$work/quickstart.log"; cat "$work/dpsemu.log" 2>/dev/null || true; fail "the Quickstart failed"; }
 grep -q 'changed=1' "$work/quickstart.log" || { cat "$work/quickstart.log"; fail "the first playbook changed nothing"; }
 [ -f "$work/empty/readiness-report/readiness.json" ] || fail "no readiness report in the current directory"
