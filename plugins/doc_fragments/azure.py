@@ -121,7 +121,7 @@ options:
     type: str
   api_version:
     description:
-      - The DPS management API version to call. Defaults to the SDK's.
+      - The DPS management API version to call, such as C(2022-02-05) (C(-preview) allowed). Defaults to the SDK's.
     type: str
 requirements:
   - azure-identity >= 1.15.0

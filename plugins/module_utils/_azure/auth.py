@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import importlib
 import os
+import re
 import shutil
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.checks import (
@@ -145,6 +146,10 @@ class AzureSettings:
         ca_bundle = self.values.get('ca_bundle')
         self.ca_bundle = check_ca_bundle(ca_bundle, self.origin('ca_bundle')) if ca_bundle else None
         self.api_version = self.values.get('api_version')
+        # It goes into every request's query string: only the shape Azure uses for API versions.
+        if self.api_version and not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?', self.api_version):
+            raise InvalidInputError('api_version', 'must look like 2025-02-01 or 2025-02-01-preview, got %r'
+                                    % self.api_version)
 
     def get(self, option):
         return self.values.get(option)

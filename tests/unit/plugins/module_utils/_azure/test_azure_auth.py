@@ -567,3 +567,15 @@ def test_credentials_file_profile_of_another_cloud_is_not_used_in_this_one(tmp_p
     assert err.value.option == 'cloud_environment' and 'AzureUSGovernment' in err.value.message
     p = plan(environ=dict(AZURE_PROFILE='gov', AZURE_CLOUD_ENVIRONMENT='AzureUSGovernment'))
     assert p.kwargs['authority'] == 'login.microsoftonline.us'
+
+
+@pytest.mark.parametrize('value', ['2022-02-05', '2023-03-01-preview'])
+def test_api_version_of_azure_shape(value):
+    assert auth.AzureSettings(dict(api_version=value), environ={}).api_version == value
+
+
+@pytest.mark.parametrize('value', ['latest', '2022-02-05\n', '2022-02-05&x=1', '2022-02-05 '])
+def test_api_version_that_would_change_the_query_is_refused(value):
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(api_version=value), environ={})
+    assert err.value.option == 'api_version'
