@@ -14,7 +14,7 @@ options:
       - Where the Azure credentials come from.
       - When not set, C(ANSIBLE_AZURE_AUTH_SOURCE) (the variable azure.azcollection reads), else V(auto).
       - V(auto) picks, without any network call, the first that applies - a service principal given in the task
-        (O(client_id) with O(secret) or O(client_certificate_path)), one given by C(AZURE_*) environment variables
+        (O(client_id) with O(secret) or O(client_certificate_path)), a O(profile) given in the task, one given by C(AZURE_*) environment variables
         (a secret, a certificate or a workload identity token file C(AZURE_FEDERATED_TOKEN_FILE)), the credentials file
         C(~/.azure/credentials), a managed identity the host advertises (C(IDENTITY_ENDPOINT) or C(MSI_ENDPOINT)),
         then the Azure CLI when C(az) is on the E(PATH).

@@ -326,8 +326,11 @@ def _plan_azure_pipelines(settings):
 
 
 def _plan_auto(settings):
-    # Most explicit first: credentials in the task, then the environment, then the credentials file, then a
-    # managed identity the host advertises, then the Azure CLI. Decided without network calls.
+    # Most explicit first: credentials in the task (a profile named in the task too, as in azure.azcollection), then
+    # the environment, then the credentials file, then a managed identity the host advertises, then the Azure CLI.
+    # Decided without network calls.
+    if settings.explicit.get('profile') and not settings.explicit.get('client_id'):
+        return _plan_credential_file(settings)
     plan = _service_principal_plan(settings, settings.auth_source, settings.values, settings.explicit)
     if plan:
         return plan

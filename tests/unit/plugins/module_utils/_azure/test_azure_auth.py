@@ -579,3 +579,13 @@ def test_api_version_that_would_change_the_query_is_refused(value):
     with pytest.raises(InvalidInputError) as err:
         auth.AzureSettings(dict(api_version=value), environ={})
     assert err.value.option == 'api_version'
+
+
+def test_profile_named_in_the_task_beats_a_service_principal_in_the_environment(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text('[prod]\nsubscription_id=s\nclient_id=pa\nsecret=pb\ntenant=pc\n')
+    environ = dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT, AZURE_CLIENT_SECRET='x')
+    p = plan(dict(profile='prod'), environ=environ)
+    assert (p.source, p.kwargs['client_id']) == ('credential_file', 'pa')
+    # from the environment, a profile still comes after the environment's service principal
+    assert plan(environ=dict(environ, AZURE_PROFILE='prod')).kwargs['client_id'] == CLIENT
