@@ -63,10 +63,17 @@ units: collection
 integration: collection system-packages
 	$(ANSIBLE_TEST) integration --local --python 3.11 --color no $(TARGETS)
 
+# ansible-lint with the collections path set, so playbooks under tests/integration resolve iotops.dps_tls too;
+# galaxy-importer (what Galaxy and Automation Hub run on upload) on the built tarball, offline.
 lint: collection
-	cd $(COLL) && $(BIN)/ansible-lint --offline --profile production
+	cd $(COLL) && ANSIBLE_COLLECTIONS_PATH=$(BUILD) $(BIN)/ansible-lint --offline --profile production
 	cd $(COLL) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 	cd $(COLL) && $(BIN)/antsibull-changelog lint
+	rm -rf $(BUILD)/importer && mkdir -p $(BUILD)/importer/tmp
+	$(BIN)/ansible-galaxy collection build $(COLL) --output-path $(BUILD)/importer >/dev/null
+	cd $(BUILD)/importer && GALAXY_IMPORTER_RUN_ANSIBLE_TEST=false GALAXY_IMPORTER_OFFLINE_ANSIBLE_LINT=true \
+	  GALAXY_IMPORTER_TMP_ROOT_DIR=$(BUILD)/importer/tmp GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(BUILD)/importer/tmp \
+	  $(BIN)/python -m galaxy_importer.main $(BUILD)/importer/iotops-dps_tls-*.tar.gz
 
 bench: collection system-packages
 	cd $(COLL) && $(BIN)/python hack/bench.py --output $(CURDIR)/docs/performance.md

@@ -11,29 +11,37 @@ from __future__ import annotations
 import configparser
 import importlib
 import os
+import re
 import shutil
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.checks import (
+    check_ca_bundle,
+    check_client_certificate,
+    check_endpoint,
+    refused,
+)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     DpsTlsError,
     InvalidInputError,
     MissingDependencyError,
 )
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 
 AUTH_SOURCES = ('auto', 'env', 'credential_file', 'cli', 'msi', 'workload_identity', 'azure_pipelines')
 
-# Options shared by every Azure module (doc fragment iotops.dps_tls.azure). Environment fallbacks are resolved in
-# AzureSettings, not by the argument spec, so that a value in the task always beats one in the environment.
+# Options shared by every Azure module (doc fragment iotops.dps_tls.azure). Environment fallbacks and defaults are
+# resolved in AzureSettings, not by the argument spec, so that a value in the task always beats one in the
+# environment, and the environment beats the default.
 AZURE_ARGUMENT_SPEC = dict(
-    auth_source=dict(type='str', default='auto', choices=list(AUTH_SOURCES)),
+    auth_source=dict(type='str', choices=list(AUTH_SOURCES)),
     subscription_id=dict(type='str'),
     tenant=dict(type='str'),
     client_id=dict(type='str'),
     secret=dict(type='str', no_log=True),
-    client_certificate_path=dict(type='path'),
+    client_certificate_path=dict(type='path', aliases=['x509_certificate_path']),
+    client_certificate_password=dict(type='str', no_log=True),
+    thumbprint=dict(type='str'),
     profile=dict(type='str'),
-    cloud_environment=dict(type='str', default='AzureCloud',
-                           choices=['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']),
+    cloud_environment=dict(type='str', choices=['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']),
     resource_manager_endpoint=dict(type='str'),
     authority_host=dict(type='str'),
     ca_bundle=dict(type='path'),
@@ -41,15 +49,21 @@ AZURE_ARGUMENT_SPEC = dict(
     api_version=dict(type='str'),
 )
 
-# option -> environment variables, first match wins (azure-identity's names, then azure.azcollection's).
+# option -> environment variables, first match wins (azure-identity's names, then azure.azcollection's, then the
+# one azure-core's HTTP transport reads for a CA bundle).
 ENV_FALLBACKS = dict(
+    auth_source=('ANSIBLE_AZURE_AUTH_SOURCE',),
     subscription_id=('AZURE_SUBSCRIPTION_ID',),
     tenant=('AZURE_TENANT_ID', 'AZURE_TENANT'),
     client_id=('AZURE_CLIENT_ID',),
     secret=('AZURE_CLIENT_SECRET', 'AZURE_SECRET'),
     client_certificate_path=('AZURE_CLIENT_CERTIFICATE_PATH',),
+    client_certificate_password=('AZURE_CLIENT_CERTIFICATE_PASSWORD',),
+    profile=('AZURE_PROFILE',),
+    cloud_environment=('AZURE_CLOUD_ENVIRONMENT',),
     resource_manager_endpoint=('AZURE_RESOURCE_MANAGER_ENDPOINT',),
     authority_host=('AZURE_AUTHORITY_HOST',),
+    ca_bundle=('REQUESTS_CA_BUNDLE',),
 )
 
 # cloud_environment -> (resource manager endpoint, token scope, authority host); the same values azure-mgmt-core's
@@ -74,6 +88,8 @@ class CredentialPlan:
         self.class_name = class_name
         self.kwargs = kwargs
         self.subscription_id = subscription_id
+        self.thumbprint = None  # of the client certificate, checked before the credential is built
+        self.origin = ''  # where the client certificate path came from, for error messages
 
     def describe(self):
         """The plan in words, without any secret: used in authentication error messages."""
@@ -84,6 +100,13 @@ class CredentialPlan:
         return ', '.join(parts)
 
 
+def _choice(settings, option, choices, default):
+    value = settings.get(option) or default
+    if value not in choices:
+        raise refused(option, settings.origin(option), 'must be one of %s, got %r' % (', '.join(choices), value))
+    return value
+
+
 class AzureSettings:
     """The Azure options of a task with environment fallbacks applied, and the endpoints they imply."""
 
@@ -92,21 +115,20 @@ class AzureSettings:
         self.environ = environ
         self.explicit = dict((k, params.get(k)) for k in AZURE_ARGUMENT_SPEC if params.get(k) not in (None, ''))
         self.values = dict(self.explicit)
+        self.from_environment = {}  # option -> the variable its value came from
         for option, names in ENV_FALLBACKS.items():
             if option not in self.values:
                 for name in names:
                     if environ.get(name):
                         self.values[option] = environ[name]
+                        self.from_environment[option] = name
                         break
-        self.auth_source = params.get('auth_source') or 'auto'
-        self.cloud_environment = params.get('cloud_environment') or 'AzureCloud'
-        if self.cloud_environment not in CLOUDS:
-            raise InvalidInputError('cloud_environment', 'must be one of %s, got %r' % (
-                ', '.join(sorted(CLOUDS)), self.cloud_environment))
+        self.auth_source = _choice(self, 'auth_source', AUTH_SOURCES, 'auto')
+        self.cloud_environment = _choice(self, 'cloud_environment', sorted(CLOUDS), 'AzureCloud')
         cloud_arm, cloud_scope, cloud_authority = CLOUDS[self.cloud_environment]
         endpoint = self.values.get('resource_manager_endpoint')
-        if endpoint and not endpoint.lower().startswith('https://'):
-            raise InvalidInputError('resource_manager_endpoint', 'must be an https:// URL, got %r' % endpoint)
+        if endpoint:
+            endpoint = check_endpoint('resource_manager_endpoint', endpoint, self.origin('resource_manager_endpoint'))
         self.resource_manager_endpoint = (endpoint or cloud_arm).rstrip('/')
         if self.values.get('credential_scope'):
             self.credential_scope = self.values['credential_scope']
@@ -115,19 +137,27 @@ class AzureSettings:
             self.credential_scope = self.resource_manager_endpoint + '/.default'
         else:
             self.credential_scope = cloud_scope
-        self.authority_host = self.values.get('authority_host') or cloud_authority
+        authority = self.values.get('authority_host')
+        if authority:
+            authority = check_endpoint('authority_host', authority, self.origin('authority_host'), bare_host=True)
+        self.authority_host = authority or cloud_authority
         # Instance discovery asks login.microsoftonline.com about the authority: a private authority would fail it.
-        self.custom_authority = bool(self.values.get('authority_host'))
+        self.custom_authority = bool(authority)
         ca_bundle = self.values.get('ca_bundle')
-        if ca_bundle and not os.path.exists(ca_bundle):
-            raise InvalidInputError('ca_bundle', 'no such file: %s' % ca_bundle)
-        if ca_bundle:
-            read_regular_file('ca_bundle', ca_bundle, max_bytes=BUNDLE_MAX_BYTES)
-        self.ca_bundle = ca_bundle
+        self.ca_bundle = check_ca_bundle(ca_bundle, self.origin('ca_bundle')) if ca_bundle else None
         self.api_version = self.values.get('api_version')
+        # It goes into every request's query string: only the shape Azure uses for API versions.
+        if self.api_version and not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?', self.api_version):
+            raise InvalidInputError('api_version', 'must look like 2025-02-01 or 2025-02-01-preview, got %r'
+                                    % self.api_version)
 
     def get(self, option):
         return self.values.get(option)
+
+    def origin(self, option):
+        """Where an environment value came from, for the end of an error message."""
+        name = self.from_environment.get(option)
+        return ' (the value comes from the environment variable %s)' % name if name else ''
 
     def transport_kwargs(self):
         """Keyword arguments every azure-core pipeline (credential and client) gets."""
@@ -141,19 +171,42 @@ class AzureSettings:
         return kwargs
 
 
-def read_credential_file(profile, path=CREDENTIAL_FILE):
+def read_credential_file(profile, path=CREDENTIAL_FILE, origin=''):
     """One profile of the azure.azcollection credentials file (INI: subscription_id, client_id, secret, tenant)."""
     path = os.path.expanduser(path)
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path) as handle:
             parser.read_file(handle)
-    except (OSError, configparser.Error) as exc:
-        raise InvalidInputError('profile', 'cannot read the credentials file %s: %s' % (path, exc))
+    except OSError as exc:
+        raise refused('profile', origin, 'cannot read the credentials file %s: %s' % (path, exc.strerror or exc))
+    except configparser.Error as exc:
+        # The parser's message quotes the offending line, which may hold a secret: name the kind of error only.
+        raise refused('profile', origin, 'the credentials file %s is not an INI file (%s)' % (
+            path, type(exc).__name__))
     if not parser.has_section(profile):
-        raise InvalidInputError('profile', 'the credentials file %s has no [%s] profile (profiles: %s)' % (
+        raise refused('profile', origin, 'the credentials file %s has no [%s] profile (profiles: %s)' % (
             path, profile, ', '.join(parser.sections()) or 'none'))
     return dict(parser.items(profile))
+
+
+def _secret_or_certificate(settings, values, explicit):
+    """'secret', 'certificate' or None. A task's choice beats the environment's; both at one level is refused,
+    since using either one silently could sign in as the wrong identity."""
+    for level in (explicit, values):
+        secret, certificate = level.get('secret'), level.get('client_certificate_path')
+        if secret and certificate:
+            where = ''
+            if level is not explicit and settings.from_environment:
+                where = ' (from %s)' % ' and '.join(
+                    settings.from_environment.get(key, key) for key in ('secret', 'client_certificate_path'))
+            raise InvalidInputError('secret', 'secret and client_certificate_path are both set%s: a service '
+                                              'principal signs in with one of them, set only that one' % where)
+        if secret:
+            return 'secret'
+        if certificate:
+            return 'certificate'
+    return None
 
 
 def _service_principal_plan(settings, source_label, values, explicit=None, allow_token_file=True):
@@ -168,11 +221,16 @@ def _service_principal_plan(settings, source_label, values, explicit=None, allow
         return None
     common = dict(tenant_id=tenant, client_id=client_id)
     common.update(settings.identity_kwargs())
-    if explicit.get('secret') or (values.get('secret') and not explicit.get('client_certificate_path')):
+    method = _secret_or_certificate(settings, values, explicit)
+    if method == 'secret':
         plan = CredentialPlan(source_label, 'ClientSecretCredential', dict(common, client_secret=values['secret']))
-    elif values.get('client_certificate_path'):
-        plan = CredentialPlan(source_label, 'CertificateCredential',
-                              dict(common, certificate_path=values['client_certificate_path']))
+    elif method == 'certificate':
+        kwargs = dict(common, certificate_path=values['client_certificate_path'])
+        if values.get('client_certificate_password'):
+            kwargs['password'] = values['client_certificate_password']
+        plan = CredentialPlan(source_label, 'CertificateCredential', kwargs)
+        plan.thumbprint = values.get('thumbprint')
+        plan.origin = settings.origin('client_certificate_path') if values is settings.values else ''
     elif allow_token_file and settings.environ.get('AZURE_FEDERATED_TOKEN_FILE'):
         plan = CredentialPlan('workload_identity', 'WorkloadIdentityCredential',
                               dict(common, token_file_path=settings.environ['AZURE_FEDERATED_TOKEN_FILE']))
@@ -186,12 +244,21 @@ def _service_principal_plan(settings, source_label, values, explicit=None, allow
 
 def _plan_credential_file(settings):
     profile = settings.get('profile') or 'default'
-    entries = read_credential_file(profile)
-    values = dict(tenant=entries.get('tenant'), client_id=entries.get('client_id'), secret=entries.get('secret'))
+    entries = read_credential_file(profile, origin=settings.origin('profile'))
+    values = dict(tenant=entries.get('tenant'), client_id=entries.get('client_id'), secret=entries.get('secret'),
+                  client_certificate_path=entries.get('x509_certificate_path'), thumbprint=entries.get('thumbprint'))
     plan = _service_principal_plan(settings, 'credential_file', values, allow_token_file=False)
-    if plan is None or plan.class_name != 'ClientSecretCredential':
-        raise InvalidInputError('profile', 'profile [%s] of %s needs client_id, secret and tenant' % (
-            profile, os.path.expanduser(CREDENTIAL_FILE)))
+    if plan is None:
+        raise InvalidInputError('profile', 'profile [%s] of %s needs client_id, tenant and secret (or '
+                                           'x509_certificate_path)%s' % (profile, os.path.expanduser(CREDENTIAL_FILE),
+                                                                         settings.origin('profile')))
+    cloud = entries.get('cloud_environment')
+    if cloud and cloud != settings.cloud_environment:
+        # The profile's identity lives in its cloud: signing in to another one would only fail later, less clearly.
+        raise InvalidInputError('cloud_environment', 'profile [%s] of %s is for %s, but the task uses %s: set '
+                                                     'cloud_environment (or AZURE_CLOUD_ENVIRONMENT) to %s' % (
+                                                         profile, os.path.expanduser(CREDENTIAL_FILE), cloud,
+                                                         settings.cloud_environment, cloud))
     plan.subscription_id = entries.get('subscription_id')
     return plan
 
@@ -259,8 +326,11 @@ def _plan_azure_pipelines(settings):
 
 
 def _plan_auto(settings):
-    # Most explicit first: credentials in the task, then the environment, then the credentials file, then a
-    # managed identity the host advertises, then the Azure CLI. Decided without network calls.
+    # Most explicit first: credentials in the task (a profile named in the task too, as in azure.azcollection), then
+    # the environment, then the credentials file, then a managed identity the host advertises, then the Azure CLI.
+    # Decided without network calls.
+    if settings.explicit.get('profile') and not settings.explicit.get('client_id'):
+        return _plan_credential_file(settings)
     plan = _service_principal_plan(settings, settings.auth_source, settings.values, settings.explicit)
     if plan:
         return plan
@@ -317,6 +387,9 @@ def build_credential(plan):
         # AzurePipelinesCredential came with azure-identity 1.17.0
         raise MissingDependencyError('azure-identity>=1.17.0', 'for %s (this host has azure-identity %s)' % (
             plan.describe(), getattr(identity, '__version__', 'of an unknown version')))
+    if plan.class_name == 'CertificateCredential':
+        # azure-identity would block on a FIFO and read a huge file whole: refuse both by name first.
+        check_client_certificate(plan.kwargs['certificate_path'], plan.thumbprint, plan.origin)
     try:
         return credential_class(**plan.kwargs)
     except (ValueError, OSError, TypeError) as exc:

@@ -13,10 +13,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The collection as Galaxy or Automation Hub would serve it.
-ansible-galaxy collection build "$root" --output-path "$work" >/dev/null
-# --force: the collection under test is already on the collections path.
-ansible-galaxy collection install --force "$work"/iotops-dps_tls-*.tar.gz -p "$work/collections" >/dev/null 2>&1
-installed="$work/collections/ansible_collections/iotops/dps_tls"
+# shellcheck source=../setup_collection/install_built.sh
+source ../setup_collection/install_built.sh
+installed=$(install_built_collection "$root" "$work")
 for file in meta/execution-environment.yml requirements.txt bindep.txt; do
   [ -f "$installed/$file" ] || { echo "FAIL: the built collection lacks $file"; exit 1; }
 done

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import os
+
+import certifi
 import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth
@@ -201,9 +204,8 @@ def test_service_principal_needs_tenant():
     assert err.value.option == 'tenant'
 
 
-def test_custom_cloud_audience_and_instance_discovery(tmp_path):
-    ca = tmp_path / 'ca.pem'
-    ca.write_text('x')
+def test_custom_cloud_audience_and_instance_discovery():
+    ca = certifi.where()
     settings = auth.AzureSettings(dict(resource_manager_endpoint='https://127.0.0.1:8443/',
                                        authority_host='https://127.0.0.1:8443', ca_bundle=str(ca)), environ={})
     assert settings.resource_manager_endpoint == 'https://127.0.0.1:8443'
@@ -259,14 +261,50 @@ def test_build_credential_makes_the_planned_class(tmp_path):
     assert isinstance(auth.build_credential(p), ClientSecretCredential)
 
 
-def test_build_credential_bad_certificate_is_an_authentication_error(tmp_path):
+def test_build_credential_bad_certificate_is_refused_by_name(tmp_path):
     bad = tmp_path / 'sp.pem'
     bad.write_text('not a certificate')
+    p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, client_certificate_path=str(bad)))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'client_certificate_path'
+    assert 'holds no PEM certificate' in err.value.message
+
+
+def test_build_credential_certificate_that_azure_identity_rejects_is_an_authentication_error(tmp_path):
+    bad = tmp_path / 'sp.pem'
+    bad.write_text('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')
     p = plan(dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT, client_certificate_path=str(bad)))
     with pytest.raises(DpsTlsError) as err:
         auth.build_credential(p)
     assert err.value.details['error_kind'] == 'authentication'
     assert 'CertificateCredential' in err.value.message
+
+
+def test_client_certificate_that_is_a_fifo_is_refused_before_azure_identity_reads_it(tmp_path):
+    fifo = tmp_path / 'sp.pem'
+    os.mkfifo(str(fifo))
+    p = plan(dict(SP, client_certificate_path=str(fifo)))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'client_certificate_path' and 'not a regular file' in err.value.message
+
+
+def test_thumbprint_of_azure_azcollection_is_checked(tmp_path):
+    import hashlib
+    import ssl
+    from cryptography.hazmat.primitives import serialization
+    pem = _self_signed_pem(serialization.NoEncryption())
+    path = tmp_path / 'sp.pem'
+    path.write_bytes(pem)
+    cert = pem.decode()[pem.decode().index('-----BEGIN CERTIFICATE-----'):]
+    thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(cert)).hexdigest()
+    p = plan(dict(SP, client_certificate_path=str(path), thumbprint=thumbprint.lower()))
+    assert auth.build_credential(p) is not None
+    p = plan(dict(SP, client_certificate_path=str(path), thumbprint='00' * 20))
+    with pytest.raises(InvalidInputError) as err:
+        auth.build_credential(p)
+    assert err.value.option == 'thumbprint' and thumbprint.upper() in err.value.message
 
 
 def test_missing_sdk_is_named_by_its_pip_package(monkeypatch):
@@ -295,3 +333,256 @@ def test_an_azure_identity_without_the_planned_credential_names_the_version_need
         auth.build_credential(p)
     assert 'azure-identity>=1.17.0' in err.value.message and 'azure_pipelines' in err.value.message
     assert 'job-token' not in err.value.message
+
+
+# Issue class: every error is a sentence naming the option, never a traceback or a silent choice.
+
+SP = dict(subscription_id=SUB, tenant=TENANT, client_id=CLIENT)
+
+
+def test_secret_and_certificate_in_the_task_are_refused_by_name():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(SP, secret='s3cret', client_certificate_path='/tmp/sp.pem'))
+    assert 'secret and client_certificate_path are both set' in err.value.message
+    assert 's3cret' not in err.value.message
+
+
+def test_secret_and_certificate_in_the_environment_are_refused_naming_the_variables():
+    with pytest.raises(InvalidInputError) as err:
+        plan(environ=dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT,
+                          AZURE_CLIENT_SECRET='s3cret', AZURE_CLIENT_CERTIFICATE_PATH='/tmp/sp.pem'))
+    assert 'AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH' in err.value.message
+    assert 's3cret' not in err.value.message
+
+
+def test_secret_in_the_task_beats_a_certificate_in_the_environment():
+    p = plan(dict(SP, secret='x'), environ=dict(AZURE_CLIENT_CERTIFICATE_PATH='/tmp/sp.pem'))
+    assert p.class_name == 'ClientSecretCredential'
+
+
+def test_certificate_password_from_the_environment_is_honoured():
+    p = plan(dict(SP, client_certificate_path='/tmp/sp.pem'),
+             environ=dict(AZURE_CLIENT_CERTIFICATE_PASSWORD='pfx-pass'))
+    assert p.kwargs['password'] == 'pfx-pass'
+    assert 'pfx-pass' not in p.describe()
+    p = plan(dict(SP, client_certificate_path='/tmp/sp.pem', client_certificate_password='task-pass'),
+             environ=dict(AZURE_CLIENT_CERTIFICATE_PASSWORD='pfx-pass'))
+    assert p.kwargs['password'] == 'task-pass'
+
+
+def test_certificate_password_is_no_log_and_x509_certificate_path_is_an_alias():
+    spec = auth.AZURE_ARGUMENT_SPEC
+    assert spec['client_certificate_password']['no_log'] is True
+    assert 'x509_certificate_path' in spec['client_certificate_path']['aliases']
+
+
+def test_encrypted_certificate_builds_with_its_password(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from azure.identity import CertificateCredential
+    pem = _self_signed_pem(serialization.BestAvailableEncryption(b'pfx-pass'))
+    path = tmp_path / 'sp.pem'
+    path.write_bytes(pem)
+    p = plan(dict(SP, client_certificate_path=str(path)), environ=dict(AZURE_CLIENT_CERTIFICATE_PASSWORD='pfx-pass'))
+    assert isinstance(auth.build_credential(p), CertificateCredential)
+    p = plan(dict(SP, client_certificate_path=str(path)))
+    with pytest.raises(DpsTlsError) as err:
+        auth.build_credential(p)
+    assert err.value.details['error_kind'] == 'authentication'
+
+
+def _self_signed_pem(encryption):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, 'sp')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    return key_pem + cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize('value', [
+    'https://login.example.com/tenant-id',
+    'https://login.example.com/?x=1',
+    'https://login.example.com/#frag',
+    'https://login.example .com',
+    'https://login..example.com',
+    'https://.example.com',
+    'login.example.com/path',
+    'http://login.example.com',
+    'https://user@login.example.com',
+    'https://login.example.com:notaport',
+    '',
+])
+def test_bad_authority_host_is_refused_by_name(value):
+    if not value:
+        value = 'https://'
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(authority_host=value), environ={})
+    assert err.value.option == 'authority_host'
+
+
+@pytest.mark.parametrize('value', ['login.microsoftonline.us', 'https://login.microsoftonline.us/',
+                                   'https://127.0.0.1:8443', 'https://[::1]:8443'])
+def test_good_authority_host(value):
+    assert auth.AzureSettings(dict(authority_host=value), environ={}).authority_host == value.rstrip('/')
+
+
+@pytest.mark.parametrize('value', [
+    'https://arm .local', 'https:// arm.local', 'https://arm.local\n', 'https://arm..local', 'https://-arm.local',
+    'https://arm.local/extra/path', 'https://arm.local?api-version=1', 'https://',
+    'https://xn--' + 'a' * 70 + '.local',
+])
+def test_bad_resource_manager_endpoint_is_refused_by_name(value):
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(resource_manager_endpoint=value), environ={})
+    assert err.value.option == 'resource_manager_endpoint'
+
+
+@pytest.mark.parametrize('option, variable, value', [
+    ('authority_host', 'AZURE_AUTHORITY_HOST', 'https://login.local/tenant'),
+    ('cloud_environment', 'AZURE_CLOUD_ENVIRONMENT', 'https://stack.local/metadata/endpoints'),
+])
+def test_bad_value_from_the_environment_names_the_option_and_the_variable(option, variable, value):
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings({}, environ={variable: value})
+    assert err.value.option == option
+    assert variable in err.value.message
+
+
+def test_empty_ca_bundle_is_refused_by_name(tmp_path):
+    empty = tmp_path / 'ca.pem'
+    empty.write_text('')
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle=str(empty)), environ={})
+    assert err.value.option == 'ca_bundle'
+    assert 'empty' in err.value.message
+
+
+@pytest.mark.parametrize('content', ['not a certificate\n', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'])
+def test_ca_bundle_without_a_loadable_certificate_is_refused(tmp_path, content):
+    bad = tmp_path / 'ca.pem'
+    bad.write_text(content)
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle=str(bad)), environ={})
+    assert err.value.option == 'ca_bundle'
+
+
+def test_ca_bundle_with_a_private_key_is_refused_without_showing_it(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    pem = _self_signed_pem(serialization.NoEncryption())
+    path = tmp_path / 'ca.pem'
+    path.write_bytes(pem)
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle=str(path)), environ={})
+    assert 'private key' in err.value.message
+    assert pem.decode().splitlines()[1] not in err.value.message
+
+
+def test_ca_bundle_that_is_not_a_regular_file_is_refused(tmp_path):
+    fifo = tmp_path / 'ca.fifo'
+    os.mkfifo(str(fifo))
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle=str(fifo)), environ={})
+    assert 'not a regular file' in err.value.message
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(ca_bundle=str(tmp_path)), environ={})
+    assert err.value.option == 'ca_bundle'
+
+
+def test_ca_bundle_from_the_environment_azure_core_reads():
+    settings = auth.AzureSettings({}, environ=dict(REQUESTS_CA_BUNDLE=certifi.where()))
+    assert settings.transport_kwargs() == dict(connection_verify=certifi.where())
+
+
+# Issue: the conventions azure.azcollection users already have.
+
+def test_auth_source_from_ansible_azure_auth_source():
+    p = plan(dict(subscription_id=SUB), environ=dict(ANSIBLE_AZURE_AUTH_SOURCE='cli', AZURE_CLIENT_ID=CLIENT,
+                                                     AZURE_CLIENT_SECRET='x', AZURE_TENANT_ID=TENANT))
+    assert p.class_name == 'AzureCliCredential'
+    p = plan(dict(SP, auth_source='env', secret='x'), environ=dict(ANSIBLE_AZURE_AUTH_SOURCE='cli'))
+    assert p.class_name == 'ClientSecretCredential'
+
+
+def test_bad_ansible_azure_auth_source_is_refused_naming_the_variable():
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(SP), environ=dict(ANSIBLE_AZURE_AUTH_SOURCE='magic'))
+    assert err.value.option == 'auth_source'
+    assert 'ANSIBLE_AZURE_AUTH_SOURCE' in err.value.message
+
+
+def test_azure_profile_selects_the_credentials_file_section(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text(
+        '[default]\nsubscription_id=d\nclient_id=a\nsecret=b\ntenant=c\n'
+        '[prod]\nsubscription_id=prod-sub\nclient_id=pa\nsecret=p%%b\ntenant=pc\n')
+    p = plan(environ=dict(AZURE_PROFILE='prod'))
+    assert (p.source, p.kwargs['client_id'], p.subscription_id) == ('credential_file', 'pa', 'prod-sub')
+    assert p.kwargs['client_secret'] == 'p%%b'
+    with pytest.raises(InvalidInputError) as err:
+        plan(environ=dict(AZURE_PROFILE='staging'))
+    assert err.value.option == 'profile' and 'AZURE_PROFILE' in err.value.message
+
+
+def test_credentials_file_with_x509_certificate_path(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text(
+        '[default]\nsubscription_id=s\nclient_id=a\nx509_certificate_path=/tmp/sp.pem\ntenant=c\n')
+    p = plan(dict(auth_source='credential_file'))
+    assert (p.class_name, p.kwargs['certificate_path']) == ('CertificateCredential', '/tmp/sp.pem')
+
+
+def test_unparseable_credentials_file_never_quotes_its_lines(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text('secret=leaked-value\n')
+    with pytest.raises(InvalidInputError) as err:
+        plan(dict(auth_source='credential_file'))
+    assert 'leaked-value' not in err.value.message
+    assert err.value.option == 'profile'
+
+
+def test_cloud_environment_from_azure_cloud_environment():
+    settings = auth.AzureSettings({}, environ=dict(AZURE_CLOUD_ENVIRONMENT='AzureUSGovernment'))
+    assert settings.resource_manager_endpoint == 'https://management.usgovcloudapi.net'
+    assert settings.authority_host == 'login.microsoftonline.us'
+    settings = auth.AzureSettings(dict(cloud_environment='AzureCloud'),
+                                  environ=dict(AZURE_CLOUD_ENVIRONMENT='AzureUSGovernment'))
+    assert settings.authority_host == 'login.microsoftonline.com'
+
+
+def test_credentials_file_profile_of_another_cloud_is_not_used_in_this_one(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text(
+        '[gov]\nsubscription_id=s\nclient_id=a\nsecret=b\ntenant=c\ncloud_environment=AzureUSGovernment\n')
+    with pytest.raises(InvalidInputError) as err:
+        plan(environ=dict(AZURE_PROFILE='gov'))
+    assert err.value.option == 'cloud_environment' and 'AzureUSGovernment' in err.value.message
+    p = plan(environ=dict(AZURE_PROFILE='gov', AZURE_CLOUD_ENVIRONMENT='AzureUSGovernment'))
+    assert p.kwargs['authority'] == 'login.microsoftonline.us'
+
+
+@pytest.mark.parametrize('value', ['2022-02-05', '2023-03-01-preview'])
+def test_api_version_of_azure_shape(value):
+    assert auth.AzureSettings(dict(api_version=value), environ={}).api_version == value
+
+
+@pytest.mark.parametrize('value', ['latest', '2022-02-05\n', '2022-02-05&x=1', '2022-02-05 '])
+def test_api_version_that_would_change_the_query_is_refused(value):
+    with pytest.raises(InvalidInputError) as err:
+        auth.AzureSettings(dict(api_version=value), environ={})
+    assert err.value.option == 'api_version'
+
+
+def test_profile_named_in_the_task_beats_a_service_principal_in_the_environment(tmp_path):
+    (tmp_path / '.azure').mkdir()
+    (tmp_path / '.azure' / 'credentials').write_text('[prod]\nsubscription_id=s\nclient_id=pa\nsecret=pb\ntenant=pc\n')
+    environ = dict(AZURE_SUBSCRIPTION_ID=SUB, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT, AZURE_CLIENT_SECRET='x')
+    p = plan(dict(profile='prod'), environ=environ)
+    assert (p.source, p.kwargs['client_id']) == ('credential_file', 'pa')
+    # from the environment, a profile still comes after the environment's service principal
+    assert plan(environ=dict(environ, AZURE_PROFILE='prod')).kwargs['client_id'] == CLIENT
