@@ -36,7 +36,8 @@ def serve(args):
     try:
         emulator = Emulator(args.state_dir, host=args.host, port=args.port,
                             provisioning_delay=args.provisioning_delay, retry_after=args.retry_after,
-                            verbose=args.verbose, device_port=args.device_port)
+                            verbose=args.verbose, device_port=args.device_port,
+                            device_retry_after=args.device_retry_after)
     except (AlreadyRunning, ValueError, OSError) as exc:
         print("dpsemu: %s" % exc, file=sys.stderr)
         return 1
@@ -83,6 +84,8 @@ def main(argv=None):
     run.add_argument("--device-port", type=int, default=None,
                      help="device endpoint (MQTT over TLS) port; default 8883, or any free port when 8883 is busy; "
                           "a port given here must be free; 0 picks any free port")
+    run.add_argument("--device-retry-after", type=int, default=3,
+                     help="retry-after seconds the device endpoint sends while a registration is assigning (default 3)")
     run.add_argument("--verbose", action="store_true", help="log every request to stderr")
     run.set_defaults(func=serve)
     commands.add_parser("env", help="print export lines for a running emulator").set_defaults(func=env)

@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, device, metadata, pipelines, pki
+from dpsemu import arm, auth, certificates, control, device, metadata, pipelines, pki, service
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -56,7 +56,7 @@ def running_endpoints(state_dir):
 
 class Emulator:
     def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False,
-                 device_port=None):
+                 device_port=None, device_retry_after=device.RETRY_AFTER):
         if not is_loopback(host):
             raise ValueError("the emulator listens on loopback addresses only, not %s" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -67,6 +67,7 @@ class Emulator:
         self.host = host
         self.verbose = verbose
         self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after,
+                       "device_retry_after": device_retry_after,
                        "access_token_lifetime": auth.TOKEN_LIFETIME,
                        "oidc_token_lifetime": pipelines.OIDC_TOKEN_LIFETIME}
         self.ca = pki.CertificateAuthority.load_or_create(self.state_dir)
@@ -79,7 +80,7 @@ class Emulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, device, control, metadata, pipelines):
+        for part in (auth, arm, certificates, device, service, control, metadata, pipelines):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2

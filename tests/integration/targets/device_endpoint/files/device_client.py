@@ -10,6 +10,7 @@ Exit status 0 when the device was assigned, 1 otherwise (the JSON says why).
 import argparse
 import json
 import sys
+import time
 
 from azure.iot.device import ProvisioningDeviceClient, X509
 
@@ -32,6 +33,7 @@ def main():
     client = ProvisioningDeviceClient.create_from_x509_certificate(
         provisioning_host=args.host, registration_id=args.registration_id, id_scope=args.id_scope,
         x509=X509(cert_file=args.cert, key_file=args.key), **options)
+    started = time.monotonic()
     try:
         result = client.register()
     except Exception as exc:  # pylint: disable=broad-except
@@ -42,7 +44,8 @@ def main():
     state = result.registration_state
     print(json.dumps({"registered": result.status == "assigned", "status": result.status,
                       "assigned_hub": state.assigned_hub if state else None,
-                      "device_id": state.device_id if state else None}))
+                      "device_id": state.device_id if state else None,
+                      "seconds": round(time.monotonic() - started, 1)}))
     return 0 if result.status == "assigned" else 1
 
 
