@@ -26,6 +26,7 @@ ENV_NAMES = (
     ("DPSEMU_MANAGED_IDENTITY_ENDPOINT", "managed_identity_endpoint"),
     ("DPSEMU_MANAGED_IDENTITY_HEADER", "managed_identity_header"),
     ("DPSEMU_DEVICE_PORT", "device_port"),
+    ("DPS_SERVICE_ENDPOINT", "dps_service_endpoint"),
     ("DPSEMU_OIDC_REQUEST_URI", "oidc_request_uri"),
     ("DPSEMU_SYSTEM_ACCESSTOKEN", "system_access_token"),
     ("DPSEMU_SERVICE_CONNECTION_ID", "service_connection_id"),

@@ -132,6 +132,7 @@ class Emulator:
             "device_host": self.host,
             "device_port": self.device.port,
             "device_host_name": "global.azure-devices-provisioning.net",
+            "dps_service_endpoint": self.base_url + "/dps/{host}",
             "oidc_request_uri": self.pipelines.oidc_request_uri(self.base_url),
             "system_access_token": self.pipelines.system_access_token,
             "service_connection_id": self.pipelines.service_connection_id,
