@@ -42,6 +42,24 @@ options:
     description: How many seconds each service API request may take, retries included.
     type: int
     default: 120
+attributes:
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller and talks to Azure Resource Manager and the DPS service API.
+requirements:
+  - azure-core
+  - cryptography
+'''
+
+    INFO = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+    description: Only reads; there is nothing to compare.
 '''
 
     WRITE = r'''

@@ -45,15 +45,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the group before and after (certificates by their SHA-256 fingerprint).
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller and talks to Azure Resource Manager and the DPS service API.
-requirements:
-  - azure-mgmt-iothubprovisioningservices
-  - azure-identity
-  - azure-core
-  - cryptography
 seealso:
   - module: iotops.dps_tls.dps_enrollment_group_info
   - module: iotops.dps_tls.dps_enrollment
@@ -159,20 +150,13 @@ enrollment:
 '''
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
-from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model, service
-
-
-def manage_group(azure):
-    desired = model.DesiredEnrollment(azure.params, individual=False)
-    azure.credential_plan()
-    api = service.ServiceApi(azure, azure.params)
-    return ensure.ensure_enrollment(api, desired, check_mode=azure.check_mode, diff=azure.diff)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model
 
 
 def main():
     azure = AzureModule(model.GROUP_SPEC, supports_check_mode=True,
                         mutually_exclusive=[('ca_certificate', 'signing_certificate')])
-    azure.run(manage_group)
+    azure.run(lambda azure: ensure.manage(azure, individual=False))
 
 
 if __name__ == '__main__':

@@ -24,22 +24,7 @@ options:
 extends_documentation_fragment:
   - iotops.dps_tls.azure
   - iotops.dps_tls.enrollment
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Only reads; there is nothing to compare.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller and talks to Azure Resource Manager and the DPS service API.
-requirements:
-  - azure-mgmt-iothubprovisioningservices
-  - azure-identity
-  - azure-core
-  - cryptography
+  - iotops.dps_tls.enrollment.info
 seealso:
   - module: iotops.dps_tls.dps_enrollment_group
 '''
@@ -108,20 +93,12 @@ enrollment_groups:
 '''
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
-from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model, service
-
-
-def read_groups(azure):
-    model.check_location(azure.params)
-    azure.credential_plan()
-    api = service.ServiceApi(azure, azure.params)
-    return ensure.enrollment_info(api, individual=False, name=azure.params.get('name'),
-                                  registrations=azure.params['registrations'])
+from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model
 
 
 def main():
     azure = AzureModule(model.GROUP_INFO_SPEC, supports_check_mode=True)
-    azure.run(read_groups)
+    azure.run(lambda azure: ensure.read(azure, individual=False))
 
 
 if __name__ == '__main__':

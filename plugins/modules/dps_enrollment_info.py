@@ -20,22 +20,7 @@ options:
 extends_documentation_fragment:
   - iotops.dps_tls.azure
   - iotops.dps_tls.enrollment
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Only reads; there is nothing to compare.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller and talks to Azure Resource Manager and the DPS service API.
-requirements:
-  - azure-mgmt-iothubprovisioningservices
-  - azure-identity
-  - azure-core
-  - cryptography
+  - iotops.dps_tls.enrollment.info
 seealso:
   - module: iotops.dps_tls.dps_enrollment
 '''
@@ -83,19 +68,12 @@ enrollments:
 '''
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
-from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model, service
-
-
-def read_enrollments(azure):
-    model.check_location(azure.params)
-    azure.credential_plan()
-    api = service.ServiceApi(azure, azure.params)
-    return ensure.enrollment_info(api, individual=True, name=azure.params.get('name'))
+from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import ensure, model
 
 
 def main():
     azure = AzureModule(model.INFO_SPEC, supports_check_mode=True)
-    azure.run(read_enrollments)
+    azure.run(lambda azure: ensure.read(azure, individual=True))
 
 
 if __name__ == '__main__':

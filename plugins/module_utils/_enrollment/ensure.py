@@ -12,7 +12,7 @@ from __future__ import annotations
 import urllib.parse
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
-from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import model
+from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import model, service
 from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment.service import EtagConflict
 
 GROUPS, INDIVIDUAL = 'enrollmentGroups', 'enrollments'
@@ -134,3 +134,20 @@ def enrollment_info(api, individual, name=None, registrations=False):
             view['registrations'] = [registration_view(record) for record in records]
     key = 'enrollments' if individual else 'enrollment_groups'
     return {'changed': False, key: views}
+
+
+def manage(azure, individual):
+    """A module's whole run: options checked offline, then the instance, then the enrollment."""
+    desired = model.DesiredEnrollment(azure.params, individual=individual)
+    azure.credential_plan()
+    api = service.ServiceApi(azure, azure.params)
+    return ensure_enrollment(api, desired, check_mode=azure.check_mode, diff=azure.diff)
+
+
+def read(azure, individual):
+    """An info module's whole run."""
+    model.check_location(azure.params)
+    azure.credential_plan()
+    api = service.ServiceApi(azure, azure.params)
+    return enrollment_info(api, individual, name=azure.params.get('name'),
+                           registrations=azure.params.get('registrations'))

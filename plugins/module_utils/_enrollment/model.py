@@ -175,13 +175,13 @@ class DesiredEnrollment:
                                                    '(certificate or certificate_path)')
         cert, pem = load_certificate(option, text)
         names = cert.subject.get_attributes_for_oid(_x509()[0].oid.NameOID.COMMON_NAME)
-        if not names or names[0].value.lower() != self.name.lower():
+        common_name = names[0].value if names else 'none'
+        if common_name.lower() != self.name.lower():
             raise InvalidInputError(option, "the certificate's subject CN (%s) must be the registration id %s: a "
-                                            'device registers with its CN' % (names[0].value if names else 'none',
-                                                                             self.name))
+                                            'device registers with its CN' % (common_name, self.name))
         self.certificate = certificate_facts(cert)
         if params.get('device_id'):
-            self.device_id = check_id('device_id', params['device_id'])
+            check_id('device_id', params['device_id'])
         return {'clientCertificates': {'primary': {'certificate': pem}}}
 
     def _fields(self, params):
