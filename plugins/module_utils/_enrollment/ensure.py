@@ -147,6 +147,8 @@ def manage(azure, individual):
 def read(azure, individual):
     """An info module's whole run."""
     model.check_location(azure.params)
+    if azure.params.get('name'):
+        model.check_id('name', azure.params['name'])
     azure.credential_plan()
     api = service.ServiceApi(azure, azure.params)
     return enrollment_info(api, individual, name=azure.params.get('name'),

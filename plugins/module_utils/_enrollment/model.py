@@ -67,8 +67,15 @@ def check_id(option, value):
     return value
 
 
+def check_service_endpoint(value, option='service_endpoint'):
+    if value and not value.lower().startswith('https://'):
+        raise InvalidInputError(option, 'must be an https:// URL, got %r' % value)
+    return value
+
+
 def check_location(params):
-    """dps_name, resource_group (they go into an ARM URL) and timeout, checked before any request."""
+    """dps_name, resource_group (they go into an ARM URL), timeout and service_endpoint, before any request."""
+    check_service_endpoint(params.get('service_endpoint'))
     if params.get('timeout') is not None and params['timeout'] <= 0:
         raise InvalidInputError('timeout', 'must be a positive number of seconds, got %s' % params['timeout'])
     try:
@@ -161,6 +168,8 @@ class DesiredEnrollment:
         return {'signingCertificates': {'primary': {'certificate': pem}}}
 
     def _individual(self, params):
+        if params.get('device_id'):
+            check_id('device_id', params['device_id'])
         option, text = 'certificate', params.get('certificate')
         if params.get('certificate_path'):
             option = 'certificate_path'
@@ -180,8 +189,6 @@ class DesiredEnrollment:
             raise InvalidInputError(option, "the certificate's subject CN (%s) must be the registration id %s: a "
                                             'device registers with its CN' % (common_name, self.name))
         self.certificate = certificate_facts(cert)
-        if params.get('device_id'):
-            check_id('device_id', params['device_id'])
         return {'clientCertificates': {'primary': {'certificate': pem}}}
 
     def _fields(self, params):

@@ -23,7 +23,8 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import clien
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import (
     AzureApiError, AzureAuthenticationError, is_missing_resource)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
-    DpsTlsError, InvalidInputError, MissingDependencyError)
+    DpsTlsError, MissingDependencyError)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment.model import check_service_endpoint
 
 API_VERSION = '2021-10-01'
 SERVICE_SCOPE = 'https://azure-devices-provisioning.net/.default'
@@ -51,11 +52,13 @@ def service_url(params, host):
 
     service_endpoint (or DPS_SERVICE_ENDPOINT) may hold {host}, so one value serves every instance.
     """
-    endpoint = params.get('service_endpoint') or os.environ.get(ENDPOINT_ENV)
+    endpoint = params.get('service_endpoint')
+    option = 'service_endpoint'
+    if not endpoint and os.environ.get(ENDPOINT_ENV):
+        endpoint, option = os.environ[ENDPOINT_ENV], ENDPOINT_ENV
     if not endpoint:
         return 'https://%s' % host
-    if not endpoint.lower().startswith('https://'):
-        raise InvalidInputError('service_endpoint', 'must be an https:// URL, got %r' % endpoint)
+    check_service_endpoint(endpoint, option)
     return endpoint.replace('{host}', host).rstrip('/')
 
 
