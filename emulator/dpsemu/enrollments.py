@@ -298,6 +298,7 @@ def network_refusal(instance, address, api):
         if rule.get("target", "all") not in ("all", api):
             continue
         if ip in ipaddress.ip_network(rule["ipMask"], strict=False):
-            return None if rule["action"] == "Accept" else "IP filter rule %s rejects %s" % (rule["filterName"],
-                                                                                               address)
+            if rule["action"] == "Accept":
+                return None
+            return "IP filter rule %s rejects %s" % (rule["filterName"], address)
     return None
