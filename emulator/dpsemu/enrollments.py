@@ -241,7 +241,8 @@ def allocate(instance, enrollment, registration_id):
     if policy.lower() == "static":
         return (named or list(linked.values()) or [{"name": None}])[0]["name"]
     candidates = [h for h in (named or list(linked.values())) if h.get("applyAllocationPolicy", True)]
-    weights = [(h["name"], int(h.get("allocationWeight") or 1)) for h in sorted(candidates, key=lambda h: h["name"])]
+    weights = [(h["name"], 1 if h.get("allocationWeight") is None else int(h["allocationWeight"]))
+               for h in sorted(candidates, key=lambda h: h["name"])]
     total = sum(weight for _name, weight in weights)
     if not total:
         return None
@@ -272,7 +273,7 @@ def registration_state(app, instance, registration_id, kind, enrollment):
         state["enrollmentGroupId"] = enrollment["enrollmentGroupId"]
     if enrollment["provisioningStatus"] == "disabled":
         state.update(status="disabled")
-        return record_registration(app, instance, registration_id, state)
+        return _recorded(app, instance, registration_id, state, enrollment if kind == "individual" else None)
     hub = allocate(instance, enrollment, registration_id)
     if hub is None:
         state.update(status="failed", errorCode=400209,
@@ -280,7 +281,17 @@ def registration_state(app, instance, registration_id, kind, enrollment):
     else:
         state.update(status="assigned", substatus="initialAssignment", assignedHub=hub,
                      deviceId=enrollment.get("deviceId") or registration_id)
-    return record_registration(app, instance, registration_id, state)
+    return _recorded(app, instance, registration_id, state, enrollment if kind == "individual" else None)
+
+
+def _recorded(app, instance, registration_id, state, individual):
+    """The record at registrations/{id}; an individual enrollment also carries it, as DPS returns it."""
+    state = record_registration(app, instance, registration_id, state)
+    if individual is not None:
+        with app.store.lock:
+            individual["registrationState"] = state
+            app.store.save()
+    return state
 
 
 # --- network rules ---------------------------------------------------------------------------------------------

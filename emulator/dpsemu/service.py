@@ -136,6 +136,8 @@ def _put(kind):
             _check_if_match(request, current)
             record = enrollments.validate(request.json(), instance, individual, item)
             now = enrollments.now_utc()
+            if (current or {}).get("registrationState"):
+                record["registrationState"] = current["registrationState"]
             record.update(etag=enrollments.new_etag(), lastUpdatedDateTimeUtc=now,
                           createdDateTimeUtc=(current or {}).get("createdDateTimeUtc", now))
             records[item.lower()] = record
