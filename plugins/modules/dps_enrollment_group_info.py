@@ -53,24 +53,8 @@ enrollment_groups:
     name:
       description: The group's id.
       type: str
-    ca_certificate:
-      description: The CA certificate the group refers to, or null.
-      type: str
-    signing_certificate:
-      description: The group's own intermediate (C(subject), C(sha256), C(not_after)), or null.
-      type: dict
-    provisioning_status:
-      description: V(enabled) or V(disabled).
-      type: str
-    allocation_policy:
-      description: The group's allocation policy; null when it uses the instance's.
-      type: str
-    iot_hubs:
-      description: Host names of the hubs the group's devices may be assigned to.
-      type: list
-      elements: str
     etag:
-      description: The group's etag.
+      description: The group's etag; the other fields are those of the RV(iotops.dps_tls.dps_enrollment_group#module:enrollment) result of M(iotops.dps_tls.dps_enrollment_group).
       type: str
     registrations:
       description:

@@ -43,20 +43,11 @@ enrollments:
     name:
       description: The registration id.
       type: str
-    device_id:
-      description: The device id in the IoT hub, or null.
-      type: str
-    certificate:
-      description: The device certificate (C(subject), C(sha256), C(not_after)).
-      type: dict
-    provisioning_status:
-      description: V(enabled) or V(disabled).
-      type: str
     registration_state:
       description: The device's registration record, once it registered.
       type: dict
     etag:
-      description: The enrollment's etag.
+      description: The enrollment's etag; the other fields are those of the RV(iotops.dps_tls.dps_enrollment#module:enrollment) result of M(iotops.dps_tls.dps_enrollment).
       type: str
   sample:
     - name: gateway-017
