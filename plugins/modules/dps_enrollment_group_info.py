@@ -54,7 +54,10 @@ enrollment_groups:
       description: The group's id.
       type: str
     etag:
-      description: The group's etag; the other fields are those of the RV(iotops.dps_tls.dps_enrollment_group#module:enrollment) result of M(iotops.dps_tls.dps_enrollment_group).
+      description:
+        - The group's etag.
+        - The other fields are those of the RV(iotops.dps_tls.dps_enrollment_group#module:enrollment) result of
+          M(iotops.dps_tls.dps_enrollment_group).
       type: str
     registrations:
       description:

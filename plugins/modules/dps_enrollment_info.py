@@ -47,7 +47,10 @@ enrollments:
       description: The device's registration record, once it registered.
       type: dict
     etag:
-      description: The enrollment's etag; the other fields are those of the RV(iotops.dps_tls.dps_enrollment#module:enrollment) result of M(iotops.dps_tls.dps_enrollment).
+      description:
+        - The enrollment's etag.
+        - The other fields are those of the RV(iotops.dps_tls.dps_enrollment#module:enrollment) result of
+          M(iotops.dps_tls.dps_enrollment).
       type: str
   sample:
     - name: gateway-017
