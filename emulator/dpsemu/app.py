@@ -67,7 +67,7 @@ class Emulator:
         self.host = host
         self.verbose = verbose
         self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after,
-                       "device_retry_after": device_retry_after,
+                       "device_retry_after": device_retry_after, "service_page_size": service.PAGE_SIZE,
                        "access_token_lifetime": auth.TOKEN_LIFETIME,
                        "oidc_token_lifetime": pipelines.OIDC_TOKEN_LIFETIME}
         self.ca = pki.CertificateAuthority.load_or_create(self.state_dir)

@@ -172,11 +172,11 @@ def _delete(kind):
     return delete
 
 
-def _page(request, items):
+def _page(app, request, items):
     """One page of a query answer, continued with x-ms-continuation (an offset here)."""
     try:
         start = int(request.headers.get("x-ms-continuation") or 0)
-        size = int(request.headers.get("x-ms-max-item-count") or PAGE_SIZE)
+        size = int(request.headers.get("x-ms-max-item-count") or app.config.get("service_page_size") or PAGE_SIZE)
     except ValueError as exc:
         raise ServiceError(400, 400004, "x-ms-continuation and x-ms-max-item-count must be numbers.") from exc
     headers = {"x-ms-item-type": "Enrollment"}
@@ -195,7 +195,7 @@ def _query(kind):
             items = [r for r in records if (r.get("enrollmentGroupId") or "").lower() == item.lower()]
         else:
             items = [enrollments.representation(r) for r in records]
-        return _page(request, items)
+        return _page(app, request, items)
     return query
 
 
