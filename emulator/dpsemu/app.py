@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, device, metadata, pipelines, pki, service
+from dpsemu import arm, auth, certificates, control, device, iothub, metadata, pipelines, pki, service
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -80,7 +80,7 @@ class Emulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, device, service, control, metadata, pipelines):
+        for part in (auth, arm, certificates, device, service, iothub, control, metadata, pipelines):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
