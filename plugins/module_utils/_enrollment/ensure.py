@@ -140,7 +140,13 @@ def manage(azure, individual):
     """A module's whole run: options checked offline, then the instance, then the enrollment."""
     desired = model.DesiredEnrollment(azure.params, individual=individual)
     azure.credential_plan()
-    api = service.ServiceApi(azure, azure.params)
+    try:
+        api = service.ServiceApi(azure, azure.params)
+    except DpsTlsError as exc:
+        if desired.state == 'absent' and exc.details.get('error_kind') == 'not_found':
+            # no instance, no enrollment: already absent
+            return dict(changed=False, enrollment={})
+        raise
     return ensure_enrollment(api, desired, check_mode=azure.check_mode, diff=azure.diff)
 
 
