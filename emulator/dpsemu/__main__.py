@@ -38,7 +38,8 @@ def serve(args):
         emulator = Emulator(args.state_dir, host=args.host, port=args.port,
                             provisioning_delay=args.provisioning_delay, retry_after=args.retry_after,
                             verbose=args.verbose, device_port=args.device_port,
-                            device_retry_after=args.device_retry_after)
+                            device_retry_after=args.device_retry_after,
+                            device_websocket_port=args.device_websocket_port)
     except (AlreadyRunning, ValueError, OSError) as exc:
         print("dpsemu: %s" % exc, file=sys.stderr)
         return 1
@@ -87,6 +88,8 @@ def main(argv=None):
                           "a port given here must be free; 0 picks any free port")
     run.add_argument("--device-retry-after", type=int, default=3,
                      help="retry-after seconds the device endpoint sends while a registration is assigning (default 3)")
+    run.add_argument("--device-websocket-port", type=int, default=None,
+                     help="also serve MQTT over WebSockets (the SDKs use 443) on this port; off by default")
     run.add_argument("--verbose", action="store_true", help="log every request to stderr")
     run.set_defaults(func=serve)
     commands.add_parser("env", help="print export lines for a running emulator").set_defaults(func=env)

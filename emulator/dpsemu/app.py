@@ -56,7 +56,7 @@ def running_endpoints(state_dir):
 
 class Emulator:
     def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False,
-                 device_port=None, device_retry_after=device.RETRY_AFTER):
+                 device_port=None, device_retry_after=device.RETRY_AFTER, device_websocket_port=None):
         if not is_loopback(host):
             raise ValueError("the emulator listens on loopback addresses only, not %s" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -90,7 +90,7 @@ class Emulator:
         self.base_url = "https://%s:%d" % ("[%s]" % host if ":" in host else host, port)
         self.identity.app["last_port"] = port
         self.identity.save()
-        self.device = self._device_endpoint(host, device_port)
+        self.device = self._device_endpoint(host, device_port, device_websocket_port)
         self._stop = threading.Event()
 
     def _listen(self, host, port, context):
@@ -103,15 +103,15 @@ class Emulator:
                 pass
         return TLSServer((host, port), self, context)
 
-    def _device_endpoint(self, host, port):
+    def _device_endpoint(self, host, port, websocket_port=None):
         # None: DPS's MQTT port 8883 when free, else any free port (other emulators may hold 8883); a port the
         # caller names explicitly must be free.
         if port is None:
             try:
-                return device.DeviceEndpoint(self, host, device.DEFAULT_PORT)
+                return device.DeviceEndpoint(self, host, device.DEFAULT_PORT, websocket_port)
             except OSError:
                 port = 0
-        return device.DeviceEndpoint(self, host, port)
+        return device.DeviceEndpoint(self, host, port, websocket_port)
 
     def endpoints(self):
         return {
@@ -131,6 +131,7 @@ class Emulator:
             "pid": self.pid,
             "device_host": self.host,
             "device_port": self.device.port,
+            "device_websocket_port": self.device.websocket_port,
             "device_host_name": "global.azure-devices-provisioning.net",
             "dps_service_endpoint": self.base_url + "/dps/{host}",
             "oidc_request_uri": self.pipelines.oidc_request_uri(self.base_url),

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from dpsemu import certificates, enrollments, mqtt, pki
+from dpsemu import certificates, enrollments, mqtt, pki, websocket
 from dpsemu.server import Response
 from dpsemu.store import write_atomically
 
@@ -110,7 +110,7 @@ def _server_name_check(tls, server_name, _context):
 
 
 class DeviceEndpoint:
-    def __init__(self, app, host, port):
+    def __init__(self, app, host, port, websocket_port=None):
         self.app = app
         self.policy = load_policy()
         self.chain, self.key = ensure_server_chain(app.ca, app.state_dir)
@@ -120,6 +120,9 @@ class DeviceEndpoint:
         self.events = []
         self.server = _Server((host, port), self)
         self.port = self.server.server_address[1]
+        # MQTT over WebSockets (the SDKs' port 443), only when asked for: a privileged port
+        self.websocket_server = None if websocket_port is None else _Server((host, websocket_port), self, True)
+        self.websocket_port = self.websocket_server.server_address[1] if self.websocket_server else None
 
     def context(self):
         """The TLS context for the current set of verified CAs (rebuilt when it changes)."""
@@ -149,13 +152,17 @@ class DeviceEndpoint:
         if self.app.verbose:
             sys.stderr.write("dpsemu device: %s\n" % message)
 
+    def servers(self):
+        return [server for server in (self.server, self.websocket_server) if server is not None]
+
     def start(self):
-        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-        thread.start()
+        for server in self.servers():
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        for server in self.servers():
+            server.shutdown()
+            server.server_close()
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -164,8 +171,9 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, endpoint):
+    def __init__(self, address, endpoint, websockets=False):
         self.endpoint = endpoint
+        self.websockets = websockets
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Session)
@@ -194,7 +202,11 @@ class _Session(socketserver.BaseRequestHandler):
             endpoint.log("handshake refused: %s" % exc)
             return
         try:
-            self.session(endpoint, tls)
+            stream = tls
+            if self.server.websockets:
+                stream = websocket.accept(tls)
+                endpoint.log("WebSocket upgrade accepted (MQTT over WebSockets)")
+            self.session(endpoint, tls, stream)
         except (EOFError, OSError, mqtt.ProtocolError, ValueError) as exc:
             endpoint.log("session ended: %s" % exc)
         finally:
@@ -203,34 +215,35 @@ class _Session(socketserver.BaseRequestHandler):
             except OSError:
                 pass
 
-    def session(self, endpoint, tls):
-        kind, _flags, body = mqtt.read_packet(tls)
+    def session(self, endpoint, tls, stream):
+        """The MQTT dialogue on stream (the TLS socket, or WebSocket frames over it); tls holds the peer chain."""
+        kind, _flags, body = mqtt.read_packet(stream)
         if kind != mqtt.CONNECT:
             raise mqtt.ProtocolError("the first packet must be CONNECT")
         connect = mqtt.parse_connect(body)
         refusal = self.authorize(endpoint, tls, connect)
         if refusal:
             endpoint.log("CONNECT refused: %s" % refusal)
-            tls.sendall(mqtt.connack(mqtt.REFUSED_NOT_AUTHORIZED))
+            stream.sendall(mqtt.connack(mqtt.REFUSED_NOT_AUTHORIZED))
             return
-        tls.sendall(mqtt.connack(mqtt.ACCEPTED))
+        stream.sendall(mqtt.connack(mqtt.ACCEPTED))
         endpoint.log("CONNECT accepted: %s on instance %s"
                      % (self.device["registration_id"], self.device["instance"]["name"]))
         while True:
-            kind, flags, body = mqtt.read_packet(tls)
+            kind, flags, body = mqtt.read_packet(stream)
             if kind == mqtt.SUBSCRIBE:
-                tls.sendall(mqtt.suback(*mqtt.parse_subscribe(body)))
+                stream.sendall(mqtt.suback(*mqtt.parse_subscribe(body)))
             elif kind == mqtt.UNSUBSCRIBE:
-                tls.sendall(mqtt.ack(mqtt.UNSUBACK, int.from_bytes(body[:2], "big")))
+                stream.sendall(mqtt.ack(mqtt.UNSUBACK, int.from_bytes(body[:2], "big")))
             elif kind == mqtt.PINGREQ:
-                tls.sendall(mqtt.packet(mqtt.PINGRESP, 0, b""))
+                stream.sendall(mqtt.packet(mqtt.PINGRESP, 0, b""))
             elif kind == mqtt.DISCONNECT:
                 return
             elif kind == mqtt.PUBLISH:
                 topic, qos, packet_id, payload = mqtt.parse_publish(flags, body)
                 if qos == 1:
-                    tls.sendall(mqtt.ack(mqtt.PUBACK, packet_id))
-                tls.sendall(self.answer(endpoint, topic, payload))
+                    stream.sendall(mqtt.ack(mqtt.PUBACK, packet_id))
+                stream.sendall(self.answer(endpoint, topic, payload))
             elif kind == mqtt.PUBACK:
                 continue
             else:
