@@ -132,13 +132,34 @@ id_scope=$(module_json -m iotops.dps_tls.dps_instance_info \
   -a "name=contoso-fleet-dps resource_group=iot-demo ca_bundle=$DPSEMU_CA_FILE" \
   | "$python" -c 'import json, sys; print(json.load(sys.stdin)["dps_instances"][0]["id_scope"])')
 
-section "A device with a certificate from that CA registers (real azure-iot-device SDK, MQTT, mutual TLS 1.2)"
+section "A verified CA alone provisions nothing: without an enrollment the device is refused (401)"
+expect_failure "$python" "$device_files/device_client.py" --host 127.0.0.1 --id-scope "$id_scope" \
+  --registration-id sensor-001 --cert "$pki/sensor-001.pem" --key "$pki/sensor-001.key" --server-ca "$DPSEMU_CA_FILE"
+
+section "Add an enrollment group for the verified CA (the DPS service API, Entra token for DPS)"
+cat >> "$work/ca-vars.yml" <<VARS
+dps_enrollment_groups:
+  - {name: contoso-fleet, ca_certificate: contoso-demo-ca, initial_twin: {tags: {fleet: contoso}}}
+VARS
+show ansible-playbook playbooks/provision_dps.yml -e "@$work/ca-vars.yml"
+
+section "The device registers through the group (real azure-iot-device SDK, MQTT, mutual TLS 1.2, assigning first)"
 show "$python" "$device_files/device_client.py" --host 127.0.0.1 --id-scope "$id_scope" \
   --registration-id sensor-001 --cert "$pki/sensor-001.pem" --key "$pki/sensor-001.key" --server-ca "$DPSEMU_CA_FILE"
 
 section "A device from a CA the instance never verified is refused"
 expect_failure "$python" "$device_files/device_client.py" --host 127.0.0.1 --id-scope "$id_scope" \
   --registration-id rogue-001 --cert "$pki/rogue-001.pem" --key "$pki/rogue-001.key" --server-ca "$DPSEMU_CA_FILE"
+
+section "The group's registration records, read through the service API"
+printf '$ ansible localhost -m iotops.dps_tls.dps_enrollment_group_info -a "name=contoso-fleet registrations=true ..."\n'
+module_json -m iotops.dps_tls.dps_enrollment_group_info \
+  -a "name=contoso-fleet dps_name=contoso-fleet-dps resource_group=iot-demo registrations=true ca_bundle=$DPSEMU_CA_FILE" \
+  | "$python" -c '
+import json, sys
+for group in json.load(sys.stdin)["enrollment_groups"]:
+    for record in group["registrations"]:
+        print("%-12s %-10s %s" % (record["registration_id"], record["status"], record["assigned_hub"]))'
 
 section "What is there now"
 printf '$ ansible localhost -m iotops.dps_tls.dps_instance_info -a "resource_group=iot-demo ..."\n'
@@ -159,5 +180,6 @@ Demo finished:
 - the roots were installed where missing, and a rerun changed nothing;
 - DPS was created with minTlsVersion 1.2 once the remaining device was excluded knowingly; a rerun made one GET;
 - both attempts to change a minimum TLS version were refused before anything was written;
-- the fleet CA was verified by proof of possession, its device registered over mutual TLS, a stranger was refused.
+- the fleet CA was verified by proof of possession; its device was refused until an enrollment group existed, then
+  registered through the group over mutual TLS; a stranger was refused.
 TXT

@@ -26,6 +26,7 @@ ENV_NAMES = (
     ("DPSEMU_MANAGED_IDENTITY_ENDPOINT", "managed_identity_endpoint"),
     ("DPSEMU_MANAGED_IDENTITY_HEADER", "managed_identity_header"),
     ("DPSEMU_DEVICE_PORT", "device_port"),
+    ("DPS_SERVICE_ENDPOINT", "dps_service_endpoint"),
     ("DPSEMU_OIDC_REQUEST_URI", "oidc_request_uri"),
     ("DPSEMU_SYSTEM_ACCESSTOKEN", "system_access_token"),
     ("DPSEMU_SERVICE_CONNECTION_ID", "service_connection_id"),
@@ -37,7 +38,9 @@ def serve(args):
         emulator = Emulator(args.state_dir, host=args.host, port=args.port,
                             provisioning_delay=args.provisioning_delay, retry_after=args.retry_after,
                             verbose=args.verbose, device_port=args.device_port,
-                            resource_groups=args.resource_group)
+                            resource_groups=args.resource_group,
+                            device_retry_after=args.device_retry_after,
+                            device_websocket_port=args.device_websocket_port)
     except (AlreadyRunning, ValueError, OSError) as exc:
         print("dpsemu: %s" % exc, file=sys.stderr)
         return 1
@@ -86,6 +89,10 @@ def main(argv=None):
                           "a port given here must be free; 0 picks any free port")
     run.add_argument("--resource-group", action="append", default=[],
                      help="a resource group that exists from the start (repeatable), besides the default set")
+    run.add_argument("--device-retry-after", type=int, default=3,
+                     help="retry-after seconds the device endpoint sends while a registration is assigning (default 3)")
+    run.add_argument("--device-websocket-port", type=int, default=None,
+                     help="also serve MQTT over WebSockets (the SDKs use 443) on this port; off by default")
     run.add_argument("--verbose", action="store_true", help="log every request to stderr")
     run.set_defaults(func=serve)
     commands.add_parser("env", help="print export lines for a running emulator").set_defaults(func=env)

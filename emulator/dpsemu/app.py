@@ -8,7 +8,7 @@ import signal
 import ssl
 import threading
 
-from dpsemu import arm, auth, certificates, control, device, metadata, pipelines, pki
+from dpsemu import arm, auth, certificates, control, device, iothub, metadata, pipelines, pki, service
 from dpsemu.faults import Faults, RequestLog
 from dpsemu.identity import Identity
 from dpsemu.server import Router, TLSServer
@@ -56,7 +56,8 @@ def running_endpoints(state_dir):
 
 class Emulator:
     def __init__(self, state_dir, host="127.0.0.1", port=0, provisioning_delay=2.0, retry_after=1, verbose=False,
-                 device_port=None, resource_groups=()):
+                 device_port=None, resource_groups=(), device_retry_after=device.RETRY_AFTER,
+                 device_websocket_port=None):
         if not is_loopback(host):
             raise ValueError("the emulator listens on loopback addresses only, not %s" % host)
         self.state_dir = os.path.abspath(state_dir)
@@ -67,6 +68,7 @@ class Emulator:
         self.host = host
         self.verbose = verbose
         self.config = {"provisioning_delay": provisioning_delay, "retry_after": retry_after,
+                       "device_retry_after": device_retry_after, "service_page_size": service.PAGE_SIZE,
                        "access_token_lifetime": auth.TOKEN_LIFETIME,
                        "oidc_token_lifetime": pipelines.OIDC_TOKEN_LIFETIME}
         self.ca = pki.CertificateAuthority.load_or_create(self.state_dir)
@@ -80,7 +82,7 @@ class Emulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.router = Router()
-        for part in (auth, arm, certificates, device, control, metadata, pipelines):
+        for part in (auth, arm, certificates, device, service, iothub, control, metadata, pipelines):
             part.register(self.router)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -90,7 +92,7 @@ class Emulator:
         self.base_url = "https://%s:%d" % ("[%s]" % host if ":" in host else host, port)
         self.identity.app["last_port"] = port
         self.identity.save()
-        self.device = self._device_endpoint(host, device_port)
+        self.device = self._device_endpoint(host, device_port, device_websocket_port)
         self._stop = threading.Event()
 
     def _listen(self, host, port, context):
@@ -103,15 +105,15 @@ class Emulator:
                 pass
         return TLSServer((host, port), self, context)
 
-    def _device_endpoint(self, host, port):
+    def _device_endpoint(self, host, port, websocket_port=None):
         # None: DPS's MQTT port 8883 when free, else any free port (other emulators may hold 8883); a port the
         # caller names explicitly must be free.
         if port is None:
             try:
-                return device.DeviceEndpoint(self, host, device.DEFAULT_PORT)
+                return device.DeviceEndpoint(self, host, device.DEFAULT_PORT, websocket_port)
             except OSError:
                 port = 0
-        return device.DeviceEndpoint(self, host, port)
+        return device.DeviceEndpoint(self, host, port, websocket_port)
 
     def endpoints(self):
         return {
@@ -131,7 +133,9 @@ class Emulator:
             "pid": self.pid,
             "device_host": self.host,
             "device_port": self.device.port,
+            "device_websocket_port": self.device.websocket_port,
             "device_host_name": "global.azure-devices-provisioning.net",
+            "dps_service_endpoint": self.base_url + "/dps/{host}",
             "oidc_request_uri": self.pipelines.oidc_request_uri(self.base_url),
             "system_access_token": self.pipelines.system_access_token,
             "service_connection_id": self.pipelines.service_connection_id,

@@ -5,8 +5,10 @@
 TLS 1.2 only, the 12 suites of the DPS policy in the service's order with server preference, an RSA-2048 leaf plus
 an intermediate under the emulator's own CA. The policy table is read from the collection's _tls/policy.py (the
 one place it lives). A client certificate is asked for, not required (DPS also serves symmetric-key and TPM
-devices); a certificate that does not chain to a CA verified on some instance fails the handshake, and at CONNECT
-the chain must reach a CA verified on the instance whose id scope the device names.
+devices); the handshake accepts a chain that reaches a CA verified on some instance, a group's signing
+certificate or an individual enrollment's certificate (partial chains included: a verified intermediate is
+enough). Whether the device registers is decided at its register request, as DPS does: network rules, then an
+enrollment (enrollments.py), then allocation, through `assigning` with a retry-after before the final state.
 """
 
 import datetime
@@ -22,10 +24,10 @@ import threading
 import urllib.parse
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from dpsemu import certificates, mqtt, pki
+from dpsemu import certificates, enrollments, mqtt, pki, websocket
 from dpsemu.server import Response
 from dpsemu.store import write_atomically
 
@@ -33,7 +35,7 @@ DEFAULT_PORT = 8883
 HOST_NAMES = ("localhost", "127.0.0.1", "::1", "global.azure-devices-provisioning.net",
               "*.azure-devices-provisioning.net")
 SERVICE_DOMAIN = ".azure-devices-provisioning.net"
-RETRY_AFTER = 1
+RETRY_AFTER = 3
 REGISTER = "$dps/registrations/PUT/iotdps-register/"
 OPERATION_STATUS = "$dps/registrations/GET/iotdps-get-operationstatus/"
 
@@ -108,7 +110,7 @@ def _server_name_check(tls, server_name, _context):
 
 
 class DeviceEndpoint:
-    def __init__(self, app, host, port):
+    def __init__(self, app, host, port, websocket_port=None):
         self.app = app
         self.policy = load_policy()
         self.chain, self.key = ensure_server_chain(app.ca, app.state_dir)
@@ -118,10 +120,13 @@ class DeviceEndpoint:
         self.events = []
         self.server = _Server((host, port), self)
         self.port = self.server.server_address[1]
+        # MQTT over WebSockets (the SDKs' port 443), only when asked for: a privileged port
+        self.websocket_server = None if websocket_port is None else _Server((host, websocket_port), self, True)
+        self.websocket_port = self.websocket_server.server_address[1] if self.websocket_server else None
 
     def context(self):
         """The TLS context for the current set of verified CAs (rebuilt when it changes)."""
-        trusted = tuple(certificates.all_verified_pems(self.app))
+        trusted = tuple(sorted(set(certificates.all_verified_pems(self.app)) | set(enrollments.trust_anchors(self.app))))
         with self._lock:
             context = self._contexts.get(trusted)
             if context is None:
@@ -132,6 +137,8 @@ class DeviceEndpoint:
                 context.load_cert_chain(self.chain, self.key)
                 context.sni_callback = _server_name_check
                 context.verify_mode = ssl.CERT_OPTIONAL
+                # A chain may end at a verified intermediate or a device certificate enrolled on its own.
+                context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
                 if trusted:
                     context.load_verify_locations(cadata="".join(trusted))
                 self._contexts = {trusted: context}
@@ -145,13 +152,17 @@ class DeviceEndpoint:
         if self.app.verbose:
             sys.stderr.write("dpsemu device: %s\n" % message)
 
+    def servers(self):
+        return [server for server in (self.server, self.websocket_server) if server is not None]
+
     def start(self):
-        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-        thread.start()
+        for server in self.servers():
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        for server in self.servers():
+            server.shutdown()
+            server.server_close()
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -160,8 +171,9 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, endpoint):
+    def __init__(self, address, endpoint, websockets=False):
         self.endpoint = endpoint
+        self.websockets = websockets
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Session)
@@ -190,7 +202,11 @@ class _Session(socketserver.BaseRequestHandler):
             endpoint.log("handshake refused: %s" % exc)
             return
         try:
-            self.session(endpoint, tls)
+            stream = tls
+            if self.server.websockets:
+                stream = websocket.accept(tls)
+                endpoint.log("WebSocket upgrade accepted (MQTT over WebSockets)")
+            self.session(endpoint, tls, stream)
         except (EOFError, OSError, mqtt.ProtocolError, ValueError) as exc:
             endpoint.log("session ended: %s" % exc)
         finally:
@@ -199,97 +215,126 @@ class _Session(socketserver.BaseRequestHandler):
             except OSError:
                 pass
 
-    def session(self, endpoint, tls):
-        kind, _flags, body = mqtt.read_packet(tls)
+    def session(self, endpoint, tls, stream):
+        """The MQTT dialogue on stream (the TLS socket, or WebSocket frames over it); tls holds the peer chain."""
+        kind, _flags, body = mqtt.read_packet(stream)
         if kind != mqtt.CONNECT:
             raise mqtt.ProtocolError("the first packet must be CONNECT")
         connect = mqtt.parse_connect(body)
         refusal = self.authorize(endpoint, tls, connect)
         if refusal:
             endpoint.log("CONNECT refused: %s" % refusal)
-            tls.sendall(mqtt.connack(mqtt.REFUSED_NOT_AUTHORIZED))
+            stream.sendall(mqtt.connack(mqtt.REFUSED_NOT_AUTHORIZED))
             return
-        tls.sendall(mqtt.connack(mqtt.ACCEPTED))
+        stream.sendall(mqtt.connack(mqtt.ACCEPTED))
         endpoint.log("CONNECT accepted: %s on instance %s"
                      % (self.device["registration_id"], self.device["instance"]["name"]))
         while True:
-            kind, flags, body = mqtt.read_packet(tls)
+            kind, flags, body = mqtt.read_packet(stream)
             if kind == mqtt.SUBSCRIBE:
-                tls.sendall(mqtt.suback(*mqtt.parse_subscribe(body)))
+                stream.sendall(mqtt.suback(*mqtt.parse_subscribe(body)))
             elif kind == mqtt.UNSUBSCRIBE:
-                tls.sendall(mqtt.ack(mqtt.UNSUBACK, int.from_bytes(body[:2], "big")))
+                stream.sendall(mqtt.ack(mqtt.UNSUBACK, int.from_bytes(body[:2], "big")))
             elif kind == mqtt.PINGREQ:
-                tls.sendall(mqtt.packet(mqtt.PINGRESP, 0, b""))
+                stream.sendall(mqtt.packet(mqtt.PINGRESP, 0, b""))
             elif kind == mqtt.DISCONNECT:
                 return
             elif kind == mqtt.PUBLISH:
                 topic, qos, packet_id, payload = mqtt.parse_publish(flags, body)
                 if qos == 1:
-                    tls.sendall(mqtt.ack(mqtt.PUBACK, packet_id))
-                tls.sendall(self.answer(endpoint, topic, payload))
+                    stream.sendall(mqtt.ack(mqtt.PUBACK, packet_id))
+                stream.sendall(self.answer(endpoint, topic, payload))
             elif kind == mqtt.PUBACK:
                 continue
             else:
                 raise mqtt.ProtocolError("unexpected packet type %d" % kind)
 
     def authorize(self, endpoint, tls, connect):
-        """None when the device may register, else why not. Sets self.device."""
+        """None when the device may go on to register, else why not. Sets self.device."""
         parts = (connect["username"] or "").split("/")
         if len(parts) < 3 or parts[1] != "registrations":
             return "the username is not <id scope>/registrations/<registration id>/..."
         id_scope, registration_id = parts[0], parts[2]
         if registration_id != connect["client_id"]:
             return "the client id is not the registration id"
-        instance, cas = certificates.verified_cas(endpoint.app, id_scope)
+        instance, _cas = certificates.verified_cas(endpoint.app, id_scope)
         if instance is None:
             return "no active instance has id scope %s" % id_scope
-        chain = tls._sslobj.get_verified_chain() if tls.getpeercert(binary_form=True) else []  # pylint: disable=protected-access
+        chain = _peer_chain(tls)
         if not chain:
             return "no client certificate (only X.509 devices are emulated)"
-        leaf = x509.load_der_x509_certificate(_der(chain[0]))
-        names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        names = chain[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if not names or names[0].value != registration_id:
             return "the device certificate's CN is not the registration id %s" % registration_id
-        trusted = {ca.public_bytes(serialization.Encoding.DER) for ca in cas}
-        if not any(_der(item) in trusted for item in chain):
-            return "the device certificate does not chain to a CA verified on instance %s" % instance["name"]
-        self.device = {"instance": instance, "registration_id": registration_id}
+        self.device = {"instance": instance, "registration_id": registration_id, "chain": chain,
+                       "address": self.client_address[0]}
         return None
 
     def answer(self, endpoint, topic, payload):
         path, _sep, query = topic.partition("?")
         params = dict(urllib.parse.parse_qsl(query))
         rid = params.get("$rid", "")
-        if path == REGISTER:
-            operation_id = "4.%s.%s" % (secrets.token_hex(8), secrets.token_hex(8))
-            endpoint.operations[operation_id] = self.registration_state()
-            body = {"operationId": operation_id, "status": "assigning"}
-            return mqtt.publish("$dps/registrations/res/202/?$rid=%s&retry-after=%d" % (rid, RETRY_AFTER),
-                                json.dumps(body).encode("utf-8"))
-        if path == OPERATION_STATUS:
-            state = endpoint.operations.get(params.get("operationId"))
-            if state is None:
-                body = {"errorCode": 404201, "message": "Operation not found."}
-                return mqtt.publish("$dps/registrations/res/404/?$rid=%s" % rid, json.dumps(body).encode("utf-8"))
-            body = {"operationId": params["operationId"], "status": state["status"], "registrationState": state}
-            return mqtt.publish("$dps/registrations/res/200/?$rid=%s" % rid, json.dumps(body).encode("utf-8"))
         del payload
-        body = {"errorCode": 400000, "message": "Unknown topic."}
-        return mqtt.publish("$dps/registrations/res/400/?$rid=%s" % rid, json.dumps(body).encode("utf-8"))
+        if path == REGISTER:
+            return self.register(endpoint, rid)
+        if path == OPERATION_STATUS:
+            return self.poll(endpoint, rid, params.get("operationId"))
+        return _answer(rid, 400, {"errorCode": 400000, "message": "Unknown topic."})
 
-    def registration_state(self):
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
-        instance, registration_id = self.device["instance"], self.device["registration_id"]
-        state = {"registrationId": registration_id, "createdDateTimeUtc": now, "lastUpdatedDateTimeUtc": now,
-                 "etag": secrets.token_hex(8)}
-        hubs = instance.get("iotHubs") or []
-        if not hubs:
-            state.update(status="failed", errorCode=400209, errorMessage="No IoT hub is linked to %s."
-                         % instance["name"])
-            return state
-        state.update(status="assigned", substatus="initialAssignment", assignedHub=hubs[0]["name"],
-                     deviceId=registration_id)
-        return state
+    def register(self, endpoint, rid):
+        """The register request: refused (401), disabled (200), or assigning (202) with a retry-after."""
+        device = self.device
+        instance = certificates.verified_cas(endpoint.app, device["instance"]["idScope"])[0] or device["instance"]
+        refusal = enrollments.network_refusal(instance, device["address"], "deviceApi")
+        kind = enrollment = None
+        if not refusal:
+            kind, enrollment = enrollments.match(endpoint.app, instance, device["registration_id"], device["chain"])
+            refusal = None if enrollment else "no enabled enrollment matches the device's certificate chain"
+        if refusal:
+            endpoint.log("registration refused: %s: %s" % (device["registration_id"], refusal))
+            return _answer(rid, 401, {"errorCode": 401002, "message": "Unauthorized"})
+        state = enrollments.registration_state(endpoint.app, instance, device["registration_id"], kind, enrollment)
+        name = enrollment.get("enrollmentGroupId") or enrollment.get("registrationId")
+        endpoint.log("registration of %s through %s enrollment %s: %s"
+                     % (device["registration_id"], kind, name, state["status"]))
+        operation_id = "4.%s.%s" % (secrets.token_hex(8), secrets.token_hex(8))
+        if state["status"] == "disabled":
+            return _answer(rid, 200, {"operationId": operation_id, "status": "disabled", "registrationState": state})
+        endpoint.operations[operation_id] = {"state": state, "polls": 0}
+        return _assigning(endpoint, rid, operation_id)
+
+    def poll(self, endpoint, rid, operation_id):
+        """Still assigning at the first poll (as DPS answers), the final state after."""
+        operation = endpoint.operations.get(operation_id)
+        if operation is None:
+            return _answer(rid, 404, {"errorCode": 404201, "message": "Operation not found."})
+        operation["polls"] += 1
+        if operation["polls"] < 2:
+            return _assigning(endpoint, rid, operation_id)
+        state = operation["state"]
+        return _answer(rid, 200, {"operationId": operation_id, "status": state["status"], "registrationState": state})
+
+
+def _answer(rid, status, body, retry_after=None):
+    topic = "$dps/registrations/res/%d/?$rid=%s" % (status, rid)
+    if retry_after is not None:
+        topic += "&retry-after=%d" % retry_after
+    return mqtt.publish(topic, json.dumps(body).encode("utf-8"))
+
+
+def _assigning(endpoint, rid, operation_id):
+    return _answer(rid, 202, {"operationId": operation_id, "status": "assigning"},
+                   retry_after=int(endpoint.app.config["device_retry_after"]))
+
+
+def _peer_chain(tls):
+    """The device's certificates, leaf first: the verified chain, then what it sent beyond it."""
+    if not tls.getpeercert(binary_form=True):
+        return []
+    sslobj = tls._sslobj  # pylint: disable=protected-access
+    ders = [_der(item) for item in sslobj.get_verified_chain()]
+    ders += [der for der in (_der(item) for item in sslobj.get_unverified_chain() or []) if der not in ders]
+    return [x509.load_der_x509_certificate(der) for der in ders]
 
 
 def events(app, _request):

@@ -25,6 +25,13 @@ options:
       - The resource group to list; omit it (and O(name)) to list the whole subscription.
       - A resource group that does not exist is a failure naming O(resource_group), never an empty list.
     type: str
+  linked_hub_tls:
+    description:
+      - Also read each linked IoT hub's own minimum TLS version (devices talk to their hub right after DPS), into
+        C(linked_hubs[].min_tls_version) and C(linked_hubs[].iot_hub_found). Needs the Python package
+        C(azure-mgmt-iothub) and the right to list the subscription's IoT hubs.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - iotops.dps_tls.azure
 attributes:
@@ -38,6 +45,8 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the controller (or any host with the Azure SDK) and talks to Azure Resource Manager.
+requirements:
+  - azure-mgmt-iothub (only for O(linked_hub_tls))
 seealso:
   - module: iotops.dps_tls.dps_instance
 '''
@@ -56,6 +65,17 @@ EXAMPLES = r'''
     name: fleet-dps-weu
     resource_group: iot-fleet
   register: one
+
+- name: Every hub a device may be assigned to requires TLS 1.2 too
+  iotops.dps_tls.dps_instance_info:
+    name: fleet-dps-weu
+    resource_group: iot-fleet
+    linked_hub_tls: true
+  register: with_hubs
+
+- name: Fail on a hub below the DPS floor
+  ansible.builtin.assert:
+    that: with_hubs.dps_instances[0].linked_hubs | rejectattr('min_tls_version', 'eq', '1.2') | list == []
 '''
 
 RETURN = r'''
@@ -89,6 +109,7 @@ dps_instances:
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.module import AzureModule
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance
+from ansible_collections.iotops.dps_tls.plugins.module_utils._hubs import tls
 
 
 def read_instances(azure):
@@ -96,11 +117,15 @@ def read_instances(azure):
     instance.validate_info_query(params['resource_group'], params['name'])
     azure.credential_plan()
     api = instance.DpsInstances(client=azure.dps_client(), waiter=azure.waiter(), azure_errors=azure.azure_errors)
-    return instance.instance_info(api, resource_group=params['resource_group'], name=params['name'])
+    result = instance.instance_info(api, resource_group=params['resource_group'], name=params['name'])
+    if params['linked_hub_tls']:
+        tls.add_linked_hub_tls(azure, result['dps_instances'])
+    return result
 
 
 def main():
-    azure = AzureModule(dict(name=dict(type='str'), resource_group=dict(type='str')), supports_check_mode=True)
+    azure = AzureModule(dict(name=dict(type='str'), resource_group=dict(type='str'),
+                             linked_hub_tls=dict(type='bool', default=False)), supports_check_mode=True)
     azure.run(read_instances)
 
 

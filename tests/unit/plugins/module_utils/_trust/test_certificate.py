@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
-    CertificateError, bundle_fingerprints, check_ca_certificate, normalize_sha256)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import load_certificate
+    CertificateError, check_ca_certificate, normalize_sha256)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import fingerprints_in, load_certificate
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate
 
 
@@ -71,11 +71,10 @@ def test_pins_are_normalized(value, expected):
     assert normalize_sha256(value) == expected
 
 
-def test_bundle_fingerprints_reads_every_certificate(certs, tmp_path):
-    bundle = tmp_path / "bundle.crt"
-    bundle.write_text("# comment\n" + certs["root"].pem + certs["other"].pem.rstrip("\n"))
-    assert bundle_fingerprints(str(bundle)) == [certs["root"].sha256, certs["other"].sha256]
-    assert bundle_fingerprints(str(tmp_path / "missing")) is None
+def test_fingerprints_in_reads_every_certificate_of_a_bundle(certs):
+    bundle = ("# comment\n" + certs["root"].pem + certs["other"].pem.rstrip("\n")).encode()
+    assert fingerprints_in(bundle) == [certs["root"].sha256, certs["other"].sha256]
+    assert fingerprints_in(None) == []
 
 
 def test_a_root_with_its_key_is_refused_naming_the_entry(certs, tmp_path):
