@@ -130,9 +130,10 @@ def markdown(devices, summary):
             summary["devices"], summary["ready"], summary["not_ready"], len(summary["excluded"]),
             summary["ratio"], summary["min_ratio"], verdict),
         "",
-        "## Blockers by kind",
-        "",
     ]
+    if summary.get("problems"):
+        lines += ["## Problems with the reports", ""] + ["- " + problem for problem in summary["problems"]] + [""]
+    lines += ["## Blockers by kind", ""]
     if summary["blockers_by_check"]:
         lines += ["| check | devices |", "|---|---|"]
         lines += ["| %s | %d |" % (CHECK_TITLES.get(check, check), count)
@@ -151,14 +152,59 @@ def markdown(devices, summary):
     return "\n".join(lines) + "\n"
 
 
-def build_report(results, min_ratio=1.0, exclude=()):
-    """results: device name -> registered tls_readiness result. Returns summary, junit, markdown and json data."""
+def top_reasons(summary, top=5):
+    """The most common reasons devices are not ready, as (title, device count), most common first."""
+    counts = sorted(summary["blockers_by_check"].items(), key=lambda item: (-item[1], item[0]))
+    return [(CHECK_TITLES.get(check, check), count) for check, count in counts[:top]]
+
+
+def gate_message(summary, top=5, shown=10):
+    """The gate's verdict in a few lines: counts, the top reasons with their device counts, the first
+    blocking devices, and any problem with the reports themselves (a missing, failed or unreadable slice)."""
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines = ["Readiness gate %s: %d of %d counted devices are ready (%.2f, required %.2f), %d excluded." % (
+        verdict, summary["ready"], summary["counted"], summary["ratio"], summary["min_ratio"],
+        len(summary["excluded"]))]
+    reasons = top_reasons(summary, top)
+    if reasons:
+        lines.append("Top reasons: " + "; ".join("%s: %d device%s" % (title, count, "" if count == 1 else "s")
+                                                  for title, count in reasons))
+    blocking = summary["blocking"]
+    if blocking:
+        more = " ... and %d more" % (len(blocking) - shown) if len(blocking) > shown else ""
+        lines.append("Blocking devices: %s%s" % (", ".join(blocking[:shown]), more))
+    for problem in summary.get("problems") or []:
+        lines.append("Problem: " + problem)
+    return "\n".join(lines)
+
+
+def device_groups(groups, name):
+    """The inventory groups a device is in, 'ungrouped' when none (the same word Ansible uses)."""
+    names = [group for group in (groups or {}).get(name) or [] if group not in ("all",)]
+    return sorted(names) or ["ungrouped"]
+
+
+def fleet_report(devices, min_ratio=1.0, exclude=(), problems=()):
+    """Summary, JUnit and Markdown for device records (from one run, or merged from several slices). Any
+    problem with the reports themselves (a missing slice) fails the verdict, whatever the devices say."""
     if not 0.0 <= float(min_ratio) <= 1.0:
         raise ValueError("readiness_min_ratio must be between 0.0 and 1.0, got %r" % (min_ratio,))
-    devices = [device_record(name, results[name]) for name in sorted(results)]
     summary = summarize(devices, float(min_ratio), exclude)
-    facts = {}
-    for name in sorted(results):
-        facts[name] = ((results[name] or {}).get("ansible_facts") or {}).get("dps_tls_readiness")
-    return {"summary": summary, "devices": devices, "facts": facts,
+    summary["problems"] = list(problems)
+    summary["passed"] = summary["passed"] and not summary["problems"]
+    return {"summary": summary, "devices": devices,
             "junit": junit(devices, exclude), "markdown": markdown(devices, summary)}
+
+
+def build_report(results, min_ratio=1.0, exclude=(), groups=None):
+    """results: device name -> registered tls_readiness result; groups: device name -> its inventory groups.
+    Returns summary, devices, junit, markdown and the facts for the JSON report."""
+    devices = []
+    for name in sorted(results):
+        record = device_record(name, results[name])
+        record["groups"] = device_groups(groups, name)
+        devices.append(record)
+    report = fleet_report(devices, min_ratio, exclude)
+    report["facts"] = dict((name, ((results[name] or {}).get("ansible_facts") or {}).get("dps_tls_readiness"))
+                           for name in sorted(results))
+    return report
