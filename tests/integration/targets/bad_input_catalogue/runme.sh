@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 if [ "${1:-}" = --in-store ]; then
   shift
   ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue.yml "$@"
+  ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue_wt-gate.yml "$@"
   exit
 fi
 
