@@ -18,7 +18,7 @@ description:
     its audit, that cannot be read or is not a report, or that holds a device another slice holds too, fails the
     verdict and is named in RV(summary.problems).
   - The module only reads. It never reports a change.
-  - The playbook P(iotops.dps_tls.readiness_gate#playbook) runs it and fails the play on a failing verdict.
+  - The playbook C(iotops.dps_tls.readiness_gate) runs it and fails the play on a failing verdict.
 options:
   reports:
     description:
@@ -50,11 +50,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: The module only reads; check mode merges the same way.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to diff.
 seealso:
   - module: iotops.dps_tls.tls_readiness
-  - role: iotops.dps_tls.tls_readiness
 """
 
 EXAMPLES = r"""

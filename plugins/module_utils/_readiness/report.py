@@ -167,8 +167,8 @@ def gate_message(summary, top=5, shown=10):
         len(summary["excluded"]))]
     reasons = top_reasons(summary, top)
     if reasons:
-        lines.append("Top reasons: " + "; ".join("%s: %d device%s" % (title, count, "" if count == 1 else "s")
-                                                  for title, count in reasons))
+        counted = ["%s: %d device%s" % (title, count, "" if count == 1 else "s") for title, count in reasons]
+        lines.append("Top reasons: " + "; ".join(counted))
     blocking = summary["blocking"]
     if blocking:
         more = " ... and %d more" % (len(blocking) - shown) if len(blocking) > shown else ""
