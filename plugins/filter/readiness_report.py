@@ -32,6 +32,10 @@ options:
     description: Device name -> its inventory groups (C(group_names)), for the reports grouped by inventory group.
       A device without a group is in V(ungrouped).
     type: dict
+  hubs:
+    description: The linked IoT hubs, each with C(name) and C(min_tls_version) when known, for the HTML report.
+    type: list
+    elements: dict
   slice_id:
     description:
       - This run's slice id, when the fleet is audited in slices (AWX/AAP job slicing, C(--limit) runs). Empty when
@@ -69,7 +73,11 @@ _value:
       description: Device name -> its C(dps_tls_readiness) facts (null when not audited), for the JSON report.
       type: dict
     junit:
-      description: JUnit XML, a test suite per device and a test case per check.
+      description: JUnit XML, pretty printed, a test suite per inventory group and a test case per device and check.
+      type: str
+    html:
+      description: A self-contained HTML page (inline CSS and SVG, no script, nothing fetched) with the verdict
+        counts overall and per inventory group, the top reasons a device is not ready and the linked hubs' TLS floor.
       type: str
     markdown:
       description: A Markdown summary.
@@ -90,12 +98,12 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge im
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.report import build_report, gate_message
 
 
-def readiness_report(results, min_ratio=1.0, exclude=None, groups=None, slice_id=""):
+def readiness_report(results, min_ratio=1.0, exclude=None, groups=None, slice_id="", hubs=None):
     if not isinstance(results, dict):
         raise AnsibleFilterError("readiness_report expects a dictionary of device name -> tls_readiness result")
     try:
         slice_id = check_slice_id(slice_id, "readiness_slice") if slice_id else "run"
-        report = build_report(dict(results), min_ratio, exclude or [], groups=groups)
+        report = build_report(dict(results), min_ratio, exclude or [], groups=groups, hubs=hubs)
     except InvalidInputError as exc:
         raise AnsibleFilterError("readiness_report: %s" % exc.message)
     except (ValueError, TypeError) as exc:

@@ -113,6 +113,10 @@ markdown:
   description: A Markdown summary of the whole fleet.
   returned: always
   type: str
+html:
+  description: The whole fleet as a self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
+  returned: always
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
