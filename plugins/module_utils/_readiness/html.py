@@ -56,20 +56,21 @@ def _group_rows(devices, excluded):
     return rows
 
 
+REASON_ROW = ('<tr><td>%s</td><td class="n">%d</td><td><svg width="200" height="12"><rect width="%.1f" height="12" '
+              'fill="' + COLOURS["not_ready"] + '"/></svg></td></tr>')
+
+
 def _reason_rows(reasons):
-    rows = []
-    top = max([count for _, count in reasons] or [1])
-    for title, count in reasons:
-        rows.append('<tr><td>%s</td><td class="n">%d</td><td><svg width="200" height="12"><rect width="%.1f" '
-                    'height="12" fill="%s"/></svg></td></tr>' % (escape(title), count, 200.0 * count / top,
-                                                                  COLOURS["not_ready"]))
-    return rows
+    top = max([count for title, count in reasons] or [1])
+    return [REASON_ROW % (escape(title), count, 200.0 * count / top) for title, count in reasons]
 
 
 def _hub_rows(hubs):
-    return ["<tr><td>%s</td><td>%s</td></tr>" % (escape(str(hub.get("name", ""))),
-                                                escape(str(hub.get("min_tls_version") or "not set")))
-            for hub in hubs or []]
+    rows = []
+    for hub in hubs or []:
+        floor = hub.get("min_tls_version") or "not set"
+        rows.append("<tr><td>%s</td><td>%s</td></tr>" % (escape(str(hub.get("name", ""))), escape(str(floor))))
+    return rows
 
 
 def _table(headers, rows, empty):

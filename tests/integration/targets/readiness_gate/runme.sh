@@ -29,7 +29,7 @@ for n in 1 2 3; do
   grep -q "Slice s$n reported. The fleet gate decides after merging all 3 slices" "$work/slice$n.log" \
     || grep -q "Slice s$n (the fleet gate decides" "$work/slice$n.log"
 done
-test "$(ls "$slices"/readiness-slice-s*.json | wc -l)" = 3
+test "$(find "$slices" -name 'readiness-slice-s*.json' | wc -l)" = 3
 
 provision=(-e dps_name=gate-dps -e dps_resource_group=rg-gate -e dps_location=westeurope
            -e "{\"dps_azure\": {\"ca_bundle\": \"$ca\"}}" -e "ansible_python_interpreter=$python")
@@ -96,3 +96,5 @@ summary = report["summary"]
 assert (summary["devices"], summary["ready"], summary["passed"]) == (3, 3, True), summary
 assert [s["slice"] for s in summary["slices"]] == ["s1", "s2", "s3"], summary["slices"]
 ' "$work/merged/readiness.json"
+grep -q "3 ready, 0 not ready, 0 excluded of 3 devices" "$work/merged/readiness.html"
+test "$(grep -c '<testsuite ' "$work/merged/readiness-junit.xml")" = 1

@@ -11,13 +11,15 @@ work=$(mktemp -d /tmp/browse-report.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 browser=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --disable-extensions
          --disable-background-networking --disable-component-update --disable-sync --disable-default-apps
-         --user-data-dir="$work/profile" --window-size=1100,900)
+         --user-data-dir="$work/profile" "--window-size=1100,900")
 # root may make network namespaces; chromium as root needs --no-sandbox, and this one never leaves the namespace
 unshare -n "${browser[@]}" --log-net-log="$work/netlog.json" --virtual-time-budget=3000 --dump-dom "file://$page" > "$work/dom.html" 2>"$work/dom.log"
 unshare -n "${browser[@]}" --screenshot="$shot" "file://$page" > "$work/shot.log" 2>&1
 test -s "$shot" || { cat "$work/shot.log"; echo "no screenshot" >&2; exit 1; }
 grep -q "$expected" "$work/dom.html" || { echo "the rendered page lacks: $expected" >&2; exit 1; }
-grep -q '<svg' "$work/dom.html" && grep -q 'id="verdict"' "$work/dom.html" || { echo "no picture" >&2; exit 1; }
+if ! grep -q '<svg' "$work/dom.html" || ! grep -q 'id="verdict"' "$work/dom.html"; then
+  echo "the rendered page lacks its picture" >&2; exit 1
+fi
 python3 - "$work/netlog.json" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()

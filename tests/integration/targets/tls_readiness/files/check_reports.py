@@ -111,8 +111,9 @@ def main():
             fail("Markdown lacks %s for %s" % (kind, device))
     with open(os.path.join(args.dir, "readiness.html")) as handle:
         page = handle.read()
-    if "%d ready, %d not ready, %d excluded of %d devices" % (args.ready, not_ready, len(args.excluded),
-                                                             args.devices) not in page:
+    counts = "%d ready, %d not ready, %d excluded of %d devices" % (args.ready, not_ready, len(args.excluded),
+                                                                    args.devices)
+    if counts not in page:
         fail("the HTML report lacks the counts")
     if "<script" in page or "http://" in page or "https://" in page:
         fail("the HTML report is not self-contained")
