@@ -28,6 +28,21 @@ options:
     type: list
     elements: str
     default: []
+  groups:
+    description: Device name -> its inventory groups (C(group_names)), for the reports grouped by inventory group.
+      A device without a group is in V(ungrouped).
+    type: dict
+  hubs:
+    description: The linked IoT hubs, each with C(name) and C(min_tls_version) when known, for the HTML report.
+    type: list
+    elements: dict
+  slice_id:
+    description:
+      - This run's slice id, when the fleet is audited in slices (AWX/AAP job slicing, C(--limit) runs). Empty when
+        the run audits the whole fleet.
+      - 1-64 letters, digits, C(-) and C(_).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -58,25 +73,44 @@ _value:
       description: Device name -> its C(dps_tls_readiness) facts (null when not audited), for the JSON report.
       type: dict
     junit:
-      description: JUnit XML, a test suite per device and a test case per check.
+      description: JUnit XML, pretty printed, a test suite per inventory group and a test case per device and check.
+      type: str
+    html:
+      description: A self-contained HTML page (inline CSS and SVG, no script, nothing fetched) with the verdict
+        counts overall and per inventory group, the top reasons a device is not ready and the linked hubs' TLS floor.
       type: str
     markdown:
       description: A Markdown summary.
       type: str
+    message:
+      description: The gate's verdict in a few lines, capped to the top reasons with their device counts.
+      type: str
+    slice_report:
+      description: What this run hands to M(iotops.dps_tls.readiness_merge) - its device records and summary, with
+        the slice id (V(run) when O(slice_id) is empty).
+      type: dict
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.report import build_report
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge import check_slice_id, slice_report
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.report import build_report, gate_message
 
 
-def readiness_report(results, min_ratio=1.0, exclude=None):
+def readiness_report(results, min_ratio=1.0, exclude=None, groups=None, slice_id="", hubs=None):
     if not isinstance(results, dict):
         raise AnsibleFilterError("readiness_report expects a dictionary of device name -> tls_readiness result")
     try:
-        return build_report(dict(results), min_ratio, exclude or [])
+        slice_id = check_slice_id(slice_id, "readiness_slice") if slice_id else "run"
+        report = build_report(dict(results), min_ratio, exclude or [], groups=groups, hubs=hubs)
+    except InvalidInputError as exc:
+        raise AnsibleFilterError("readiness_report: %s" % exc.message)
     except (ValueError, TypeError) as exc:
         raise AnsibleFilterError("readiness_report: %s" % exc)
+    report["message"] = gate_message(report["summary"])
+    report["slice_report"] = slice_report(report, slice_id)
+    return report
 
 
 class FilterModule(object):

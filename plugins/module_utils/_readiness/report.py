@@ -12,6 +12,8 @@ from __future__ import annotations
 import fnmatch
 from xml.etree import ElementTree
 
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.html import html_report
+
 NOT_AUDITED = "audit"
 CHECK_TITLES = {
     "tls12": "TLS 1.2",
@@ -85,29 +87,45 @@ def summarize(devices, min_ratio=1.0, exclude=()):
     }
 
 
+def _check_case(suite, device, check, skip):
+    """One test case: a failed check carries its blocker; an excluded device's failures are skipped (the gate was
+    told to ignore them). Returns the counter it adds to."""
+    case = ElementTree.SubElement(suite, "testcase", classname=device["name"],
+                                  name=CHECK_TITLES.get(check["name"], check["name"]), time="0")
+    if check["status"] == "failed" and skip:
+        ElementTree.SubElement(case, "skipped", message="excluded from the gate: " + check["message"])
+        return "skipped"
+    if check["status"] == "failed":
+        failure = ElementTree.SubElement(case, "failure", message=check["message"], type=check["name"])
+        failure.text = check["message"]
+        return "failures"
+    ElementTree.SubElement(case, "system-out").text = "%s: %s" % (check["status"], check["message"])
+    return None
+
+
+def primary_group(device):
+    """The inventory group a device is reported under: its first group by name (a device is counted once)."""
+    return (device.get("groups") or ["ungrouped"])[0]
+
+
 def junit(devices, exclude=()):
-    """JUnit XML: a test suite per device, a test case per check; a failed check carries its blocker, an
-    excluded device's failures are skipped (the gate was told to ignore them)."""
+    """JUnit XML, pretty printed: a test suite per inventory group, a test case per device and check."""
     exclude = exclude_patterns(exclude)
     suites = ElementTree.Element("testsuites", name="DPS TLS readiness")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
+    by_group = {}
     for device in devices:
-        skip = _excluded(device["name"], exclude)
-        suite = ElementTree.SubElement(suites, "testsuite", name=device["name"])
+        by_group.setdefault(primary_group(device), []).append(device)
+    for group in sorted(by_group):
+        suite = ElementTree.SubElement(suites, "testsuite", name=group)
         counts = {"tests": 0, "failures": 0, "skipped": 0}
-        for check in device["checks"]:
-            case = ElementTree.SubElement(suite, "testcase", classname=device["name"],
-                                          name=CHECK_TITLES.get(check["name"], check["name"]), time="0")
-            counts["tests"] += 1
-            if check["status"] == "failed" and skip:
-                ElementTree.SubElement(case, "skipped", message="excluded from the gate: " + check["message"])
-                counts["skipped"] += 1
-            elif check["status"] == "failed":
-                failure = ElementTree.SubElement(case, "failure", message=check["message"], type=check["name"])
-                failure.text = check["message"]
-                counts["failures"] += 1
-            else:
-                ElementTree.SubElement(case, "system-out").text = "%s: %s" % (check["status"], check["message"])
+        for device in by_group[group]:
+            skip = _excluded(device["name"], exclude)
+            for check in device["checks"]:
+                counts["tests"] += 1
+                counter = _check_case(suite, device, check, skip)
+                if counter:
+                    counts[counter] += 1
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
@@ -115,6 +133,7 @@ def junit(devices, exclude=()):
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("errors", "0")
+    ElementTree.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
 
 
@@ -130,9 +149,10 @@ def markdown(devices, summary):
             summary["devices"], summary["ready"], summary["not_ready"], len(summary["excluded"]),
             summary["ratio"], summary["min_ratio"], verdict),
         "",
-        "## Blockers by kind",
-        "",
     ]
+    if summary.get("problems"):
+        lines += ["## Problems with the reports", ""] + ["- " + problem for problem in summary["problems"]] + [""]
+    lines += ["## Blockers by kind", ""]
     if summary["blockers_by_check"]:
         lines += ["| check | devices |", "|---|---|"]
         lines += ["| %s | %d |" % (CHECK_TITLES.get(check, check), count)
@@ -144,21 +164,75 @@ def markdown(devices, summary):
         lines.append("None.")
     if summary["excluded"]:
         lines += ["", "Excluded from the gate: %s" % ", ".join(summary["excluded"])]
-    lines += ["", "## Devices", "", "| device | ready | blockers |", "|---|---|---|"]
+    by_group = {}
     for device in devices:
-        blockers = "; ".join(b["message"] for b in device["blockers"]).replace("|", "\\|")
-        lines.append("| %s | %s | %s |" % (device["name"], "yes" if device["ready"] else "no", blockers or "-"))
+        by_group.setdefault(primary_group(device), []).append(device)
+    lines += ["", "## By inventory group", "", "| group | devices | ready | not ready |", "|---|---|---|---|"]
+    for group in sorted(by_group):
+        ready = len([d for d in by_group[group] if d["ready"]])
+        lines.append("| %s | %d | %d | %d |" % (group, len(by_group[group]), ready, len(by_group[group]) - ready))
+    for group in sorted(by_group):
+        lines += ["", "### %s" % group, "", "| device | ready | blockers |", "|---|---|---|"]
+        for device in by_group[group]:
+            blockers = "; ".join(b["message"] for b in device["blockers"]).replace("|", "\\|")
+            lines.append("| %s | %s | %s |" % (device["name"], "yes" if device["ready"] else "no", blockers or "-"))
     return "\n".join(lines) + "\n"
 
 
-def build_report(results, min_ratio=1.0, exclude=()):
-    """results: device name -> registered tls_readiness result. Returns summary, junit, markdown and json data."""
+def top_reasons(summary, top=5):
+    """The most common reasons devices are not ready, as (title, device count), most common first."""
+    counts = sorted(summary["blockers_by_check"].items(), key=lambda item: (-item[1], item[0]))
+    return [(CHECK_TITLES.get(check, check), count) for check, count in counts[:top]]
+
+
+def gate_message(summary, top=5, shown=10):
+    """The gate's verdict in a few lines: counts, the top reasons with their device counts, the first
+    blocking devices, and any problem with the reports themselves (a missing, failed or unreadable slice)."""
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines = ["Readiness gate %s: %d of %d counted devices are ready (%.2f, required %.2f), %d excluded." % (
+        verdict, summary["ready"], summary["counted"], summary["ratio"], summary["min_ratio"],
+        len(summary["excluded"]))]
+    reasons = top_reasons(summary, top)
+    if reasons:
+        counted = ["%s: %d device%s" % (title, count, "" if count == 1 else "s") for title, count in reasons]
+        lines.append("Top reasons: " + "; ".join(counted))
+    blocking = summary["blocking"]
+    if blocking:
+        more = " ... and %d more" % (len(blocking) - shown) if len(blocking) > shown else ""
+        lines.append("Blocking devices: %s%s" % (", ".join(blocking[:shown]), more))
+    for problem in summary.get("problems") or []:
+        lines.append("Problem: " + problem)
+    return "\n".join(lines)
+
+
+def device_groups(groups, name):
+    """The inventory groups a device is in, 'ungrouped' when none (the same word Ansible uses)."""
+    names = [group for group in (groups or {}).get(name) or [] if group not in ("all",)]
+    return sorted(names) or ["ungrouped"]
+
+
+def fleet_report(devices, min_ratio=1.0, exclude=(), problems=(), hubs=None):
+    """Summary, JUnit and Markdown for device records (from one run, or merged from several slices). Any
+    problem with the reports themselves (a missing slice) fails the verdict, whatever the devices say."""
     if not 0.0 <= float(min_ratio) <= 1.0:
         raise ValueError("readiness_min_ratio must be between 0.0 and 1.0, got %r" % (min_ratio,))
-    devices = [device_record(name, results[name]) for name in sorted(results)]
     summary = summarize(devices, float(min_ratio), exclude)
-    facts = {}
+    summary["problems"] = list(problems)
+    summary["passed"] = summary["passed"] and not summary["problems"]
+    return {"summary": summary, "devices": devices, "junit": junit(devices, exclude),
+            "markdown": markdown(devices, summary),
+            "html": html_report(devices, summary, reasons=top_reasons(summary, 10), hubs=hubs)}
+
+
+def build_report(results, min_ratio=1.0, exclude=(), groups=None, hubs=None):
+    """results: device name -> registered tls_readiness result; groups: device name -> its inventory groups.
+    Returns summary, devices, junit, markdown and the facts for the JSON report."""
+    devices = []
     for name in sorted(results):
-        facts[name] = ((results[name] or {}).get("ansible_facts") or {}).get("dps_tls_readiness")
-    return {"summary": summary, "devices": devices, "facts": facts,
-            "junit": junit(devices, exclude), "markdown": markdown(devices, summary)}
+        record = device_record(name, results[name])
+        record["groups"] = device_groups(groups, name)
+        devices.append(record)
+    report = fleet_report(devices, min_ratio, exclude, hubs=hubs)
+    report["facts"] = dict((name, ((results[name] or {}).get("ansible_facts") or {}).get("dps_tls_readiness"))
+                           for name in sorted(results))
+    return report

@@ -45,8 +45,25 @@ if ansible-playbook "${inventory[@]}" "$collection/playbooks/audit_readiness.yml
   cat "$work/gate1.log"; echo "the gate passed a fleet with blockers" >&2; exit 1
 fi
 grep -q "Blocking devices: device-001 (.*), device-002 (.*), device-004 (.*)" "$work/gate1.log"
-"$python" files/check_reports.py "$report/1" --devices 4 --ready 1 --failures roots=device-001 \
+"$python" files/check_reports.py "$report/1" --groups simulated_devices --devices 4 --ready 1 --failures roots=device-001 \
   sdks=device-002 pinning=device-002 suites=device-004
+
+# The HTML report in real headless Chromium with the network off: it renders its counts and picture and makes
+# no request. The same check fails on a page that loads an image from the network.
+files/browse_report.sh "$report/1/readiness.html" "${READINESS_SCREENSHOT:-$work/readiness_report.png}" \
+  "1 ready, 3 not ready, 0 excluded of 4 devices"
+sed -e '/Content-Security-Policy/d' -e 's|</body>|<img src="https://example.com/fleet.png"></body>|' \
+  "$report/1/readiness.html" > "$work/leaky.html"
+if files/browse_report.sh "$work/leaky.html" "$work/leaky.png" "1 ready" 2> "$work/leaky.log"; then
+  echo "the browser check missed a request from the page" >&2; exit 1
+fi
+grep -q "requests left the page: \['https://example.com/fleet.png'\]" "$work/leaky.log"
+# The gate's message is printed once, capped; the recap counts each device that failed the gate.
+test "$(grep -c 'Top reasons: ' "$work/gate1.log")" = 1
+grep -q "device-001 *: .*failed=1" "$work/gate1.log"
+grep -q "device-002 *: .*failed=1" "$work/gate1.log"
+grep -q "device-004 *: .*failed=1" "$work/gate1.log"
+grep -q "device-003 *: .*failed=0" "$work/gate1.log"
 
 # The roots are installed; the gate still names the devices the collection cannot fix.
 ansible-playbook -i "$devices/inventory.yml" "$collection/playbooks/trust_roots.yml" "$@"
@@ -85,7 +102,7 @@ if ansible-playbook "${inventory[@]}" "$collection/playbooks/audit_readiness.yml
 fi
 grep -q "Blocking devices: device-005 (.*Failed to connect to the host" "$work/gate5.log"
 "$python" files/check_reports.py "$report/5" --devices 5 --ready 2 --excluded device-002 device-004 --skipped 3 \
-  --failures audit=device-005 --not-audited device-005
+  --failures audit=device-005 --not-audited device-005 --groups simulated_devices unreachable_devices
 # The gate, not any_errors_fatal, keeps site.yml from provisioning DPS.
 if ansible-playbook "${inventory[@]}" "$collection/playbooks/site.yml" -e "readiness_report_dir=$report/6" \
     "${excluded[@]}" -e dps_name=never-created -e dps_resource_group=none -e dps_location=westeurope "$@" \

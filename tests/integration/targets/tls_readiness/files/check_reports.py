@@ -5,7 +5,8 @@
     python check_reports.py DIR --devices N --ready N [--failures CHECK=DEVICE ...] [--excluded DEVICE ...]
                                 [--skipped N] [--not-audited DEVICE ...]
 
-The JUnit XML must parse, have a test suite per device and a test case per device and check, carry exactly
+The JUnit XML must parse and be pretty printed, have a test suite per inventory group (--groups) and a test case
+per device and check, carry exactly
 the expected failures (each with its blocker as message) and counts that add up; the JSON and Markdown must
 agree with it. A device that was not audited (unreachable) has a single failed "audit ran" case instead of the checks.
 """
@@ -37,22 +38,36 @@ def main():
     parser.add_argument("--excluded", nargs="*", default=[])
     parser.add_argument("--skipped", type=int, default=0)
     parser.add_argument("--not-audited", nargs="*", default=[])
+    parser.add_argument("--groups", nargs="*", default=[])
     args = parser.parse_args()
 
     root = ElementTree.parse(os.path.join(args.dir, "readiness-junit.xml")).getroot()
+    with open(os.path.join(args.dir, "readiness-junit.xml")) as handle:
+        if len(handle.read().splitlines()) < 10:
+            fail("the JUnit XML is not pretty printed")
     suites = root.findall("testsuite")
-    if len(suites) != args.devices:
-        fail("%d test suites, expected %d" % (len(suites), args.devices))
-    failures, skipped, cases = set(), 0, 0
+    # a test suite per inventory group, test cases named by device (classname) and check
+    by_device = {}
     for suite in suites:
-        names = [case.get("name") for case in suite.findall("testcase")]
-        checks = ("audit",) if suite.get("name") in args.not_audited else ("tls12", "suites", "roots", "sdks", "pinning")
-        if sorted(names) != sorted(TITLES[c] for c in checks):
-            fail("%s has test cases %s" % (suite.get("name"), names))
-        if int(suite.get("tests")) != len(names):
-            fail("%s counts %s tests for %d cases" % (suite.get("name"), suite.get("tests"), len(names)))
-        cases += len(names)
+        if int(suite.get("tests")) != len(suite.findall("testcase")):
+            fail("%s counts %s tests for %d cases" % (suite.get("name"), suite.get("tests"), len(suite.findall("testcase"))))
+        if int(suite.get("failures")) != len([c for c in suite.findall("testcase") if c.find("failure") is not None]):
+            fail("%s failure count is wrong" % suite.get("name"))
         for case in suite.findall("testcase"):
+            by_device.setdefault(case.get("classname"), []).append(case)
+    if len(by_device) != args.devices:
+        fail("%d devices in the JUnit XML, expected %d" % (len(by_device), args.devices))
+    expected_groups = sorted(set(args.groups)) if args.groups else None
+    if expected_groups and sorted(s.get("name") for s in suites) != expected_groups:
+        fail("test suites %s, expected one per group %s" % ([s.get("name") for s in suites], expected_groups))
+    failures, skipped, cases = set(), 0, 0
+    for device, device_cases in by_device.items():
+        names = [case.get("name") for case in device_cases]
+        checks = ("audit",) if device in args.not_audited else ("tls12", "suites", "roots", "sdks", "pinning")
+        if sorted(names) != sorted(TITLES[c] for c in checks):
+            fail("%s has test cases %s" % (device, names))
+        cases += len(names)
+        for case in device_cases:
             failure = case.find("failure")
             if failure is not None:
                 if not failure.get("message") or failure.text != failure.get("message"):
@@ -60,8 +75,6 @@ def main():
                 failures.add("%s=%s" % (failure.get("type"), case.get("classname")))
             if case.find("skipped") is not None:
                 skipped += 1
-        if int(suite.get("failures")) != len([c for c in suite.findall("testcase") if c.find("failure") is not None]):
-            fail("%s failure count is wrong" % suite.get("name"))
     if failures != set(args.failures):
         fail("failures %s, expected %s" % (sorted(failures), sorted(args.failures)))
     if skipped != args.skipped or int(root.get("skipped")) != skipped:
@@ -96,6 +109,14 @@ def main():
         kind, device = item.split("=")
         if "**%s**:" % TITLES[kind] not in text or device not in text:
             fail("Markdown lacks %s for %s" % (kind, device))
+    with open(os.path.join(args.dir, "readiness.html")) as handle:
+        page = handle.read()
+    counts = "%d ready, %d not ready, %d excluded of %d devices" % (args.ready, not_ready, len(args.excluded),
+                                                                    args.devices)
+    if counts not in page:
+        fail("the HTML report lacks the counts")
+    if "<script" in page or "http://" in page or "https://" in page:
+        fail("the HTML report is not self-contained")
     print("reports in %s: %d test cases, failures %s, %d skipped" % (args.dir, cases, sorted(failures), skipped))
     return 0
 

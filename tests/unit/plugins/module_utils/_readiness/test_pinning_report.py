@@ -110,14 +110,30 @@ def test_bad_ratio():
         report.build_report(FLEET, min_ratio=1.5)
 
 
-def test_junit_parses_with_a_case_per_device_and_check():
-    xml = report.build_report(FLEET, exclude=["dev-c"])["junit"]
+GROUPS = {"dev-a": ["site_a"], "dev-b": ["site_a", "canary"], "dev-c": ["site_b"], "dev-d": ["site_b"]}
+
+
+def test_junit_parses_with_a_suite_per_group_and_a_case_per_device_and_check():
+    xml = report.build_report(FLEET, exclude=["dev-c"], groups=GROUPS)["junit"]
+    assert len(xml.splitlines()) > 20  # pretty printed, not one long line
     root = ElementTree.fromstring(xml.split("\n", 1)[1])
-    assert [s.get("name") for s in root.findall("testsuite")] == ["dev-a", "dev-b", "dev-c", "dev-d", "dev-e"]
+    # a device in several groups is reported once, under its first group by name
+    assert [s.get("name") for s in root.findall("testsuite")] == ["canary", "site_a", "site_b", "ungrouped"]
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "3", "1")
-    failure = root.find("testsuite[@name='dev-b']/testcase[@name='DPS roots trusted']/failure")
+    failure = root.find("testsuite[@name='canary']/testcase[@classname='dev-b'][@name='DPS roots trusted']/failure")
     assert failure.get("message") == "does not trust <G2> & co"
-    assert root.find("testsuite[@name='dev-c']/testcase/skipped").get("message").startswith("excluded from the gate")
+    skipped = root.find("testsuite[@name='site_b']/testcase[@classname='dev-c']/skipped")
+    assert skipped.get("message").startswith("excluded from the gate")
+    assert root.find("testsuite[@name='site_b']").get("tests") == "3"
+
+
+def test_html_is_self_contained_with_counts_groups_reasons_and_hubs():
+    page = report.build_report(FLEET, groups=GROUPS, hubs=[{"name": "hub-weu", "min_tls_version": "1.2"}])["html"]
+    assert "1 ready, 4 not ready, 0 excluded of 5 devices" in page
+    assert '<tr data-group="site_b"><td>site_b</td><td class="n">0</td><td class="n">2</td>' in page
+    assert "<svg" in page and "<script" not in page and "http" not in page.replace('http-equiv', '')
+    assert "<td>hub-weu</td><td>1.2</td>" in page
+    assert "Not known to this audit." in report.build_report(FLEET)["html"]
 
 
 def test_markdown():
@@ -125,6 +141,7 @@ def test_markdown():
     assert "| 5 | 1 | 4 | 0 | 0.20 | 1.00 | FAILED |" in text
     assert "- **DPS roots trusted**: dev-b" in text
     assert "| dev-a | yes | - |" in text
+    assert "| ungrouped | 5 | 1 | 4 |" in text
 
 
 def test_pinning_files_stay_in_the_image_and_special_files_never_block(tmp_path):
