@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validate Azure Pipelines YAML files (pipelines and templates) against Azure Pipelines' published JSON schema.
 
-Usage: python check_pipeline_schema.py --schema service-schema.json [--set NAME=VALUE]... FILE...
+Usage: python check_pipeline_schema.py --schema service-schema.json [--set NAME=VALUE]...
+           [--repository ALIAS=DIRECTORY]... FILE...
 
 Azure Pipelines expands template expressions before it reads a file, and the schema knows none of them, so each
 file is expanded first, as Azure does at compile time: parameters get their defaults (or the --set values), and
 every combination of boolean parameters and of parameters with a list of `values` is expanded and validated on its
-own. A parameter without a default gets a stand-in of its type. Then the file is validated the way Azure reads it:
+own. A parameter without a default gets a stand-in of its type. Templates the file includes are expanded in
+place with the parameters it passes (those in another repository when --repository says where it is). Then the file is validated the way Azure reads it:
 any scalar is read as a string where the schema says string, and booleans and numbers written as strings are read
 as booleans and numbers. Needs PyYAML and jsonschema. Exits 1 when a file is invalid, 0 when every file is valid.
 """
@@ -25,6 +27,8 @@ import jsonschema
 import yaml
 
 from pipeline_expressions import ExpressionError, expand, parameter_declarations
+
+NESTING_MAX = 20  # templates within templates, as far as Azure follows them
 
 VARIANTS_MAX = 256  # combinations per file; beyond that, each parameter is varied alone
 STAND_INS = {"string": "stand-in", "number": 1, "object": {}, "step": {"bash": "true"}, "stepList": [{"bash": "true"}],
@@ -138,6 +142,32 @@ def schema_errors(validator, document):
     return sorted(set(lines))
 
 
+def read_yaml(path):
+    return yaml.load(pathlib.Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # nosec B506
+
+
+def template_loader(directory, repositories, depth=0):
+    """Reads `- template:` references as Azure finds them: a path relative to the including file, or from the
+    repository root with a leading /, in the including file's repository or in `path@alias` (repositories maps
+    aliases to directories; "self" is the pipeline's repository). None for a repository it was not given."""
+    def load(reference):
+        path, dummy, alias = str(reference).partition("@")
+        root = repositories.get(alias or "self")
+        if root is None:
+            return None
+        here = directory if not alias else root
+        target = pathlib.Path(root, path.lstrip("/")) if path.startswith("/") or alias else pathlib.Path(here, path)
+        if depth >= NESTING_MAX:
+            raise ExpressionError(f"templates nested deeper than {NESTING_MAX} at {reference}")
+        try:
+            document = read_yaml(target)
+        except (OSError, yaml.YAMLError) as exc:
+            raise ExpressionError(f"template {reference}: {exc}") from exc
+        inner = dict(repositories, self=root)
+        return document, template_loader(target.parent, inner, depth + 1)
+    return load
+
+
 def parameter_variants(declarations, given):
     """The parameter values to expand a file with: defaults, --set values and stand-ins, then every combination of
     the booleans and of the parameters with a list of values (each varied alone when there are too many)."""
@@ -158,10 +188,11 @@ def parameter_variants(declarations, given):
     return [base] + [dict(base, **{name: value}) for name in names for value in choices[name][1:]]
 
 
-def check_file(path, validator, given):
+def check_file(path, validator, given, repositories):
     """The problems of one file, each with the parameter values it was expanded with."""
+    load = template_loader(pathlib.Path(path).parent, dict({"self": pathlib.Path.cwd()}, **repositories))
     try:
-        document = yaml.load(pathlib.Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # nosec B506
+        document = read_yaml(path)
         declarations = parameter_declarations(document)
     except (OSError, yaml.YAMLError, ExpressionError) as exc:
         return [f"{path}: {exc}"]
@@ -170,7 +201,7 @@ def check_file(path, validator, given):
         shown = ", ".join(f"{name}={json.dumps(values[name])}" for name in sorted(values)
                           if declarations[name].get("type") == "boolean" or declarations[name].get("values"))
         try:
-            lines = schema_errors(validator, expand(document, values))
+            lines = schema_errors(validator, expand(document, values, load))
         except ExpressionError as exc:
             lines = [str(exc)]
         for line in lines:
@@ -186,12 +217,21 @@ def parse_set(text):
     return name, yaml.load(value, Loader=_Loader)  # nosec B506
 
 
+def parse_repository(text):
+    alias, sep, directory = text.partition("=")
+    if not sep or not re.fullmatch(r"\w[\w.-]*", alias) or not pathlib.Path(directory).is_dir():
+        raise argparse.ArgumentTypeError(f"--repository takes ALIAS=DIRECTORY (an existing one), not {text!r}")
+    return alias, pathlib.Path(directory)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Validate Azure Pipelines files against the published schema.")
     parser.add_argument("--schema", required=True, help="service-schema.json")
     parser.add_argument("--if-schema-exists", action="store_true", help="skip, with a message, without the schema")
     parser.add_argument("--set", action="append", default=[], type=parse_set, metavar="NAME=VALUE",
                         help="a parameter's value (YAML), for every file that declares it")
+    parser.add_argument("--repository", action="append", default=[], type=parse_repository,
+                        metavar="ALIAS=DIRECTORY", help="where templates `path@ALIAS` are (self: the current directory)")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     if args.if_schema_exists and not pathlib.Path(args.schema).is_file():
@@ -201,7 +241,7 @@ def main(argv=None):
         validator = make_validator(json.load(handle))
     problems = []
     for path in args.files:
-        problems += check_file(path, validator, dict(args.set))
+        problems += check_file(path, validator, dict(args.set), dict(args.repository))
     for line in problems:
         print(f"INVALID: {line}")
     if problems:

@@ -19,6 +19,7 @@ WHOLE = re.compile(r"^\$\{\{\s*(.*?)\s*\}\}$", re.S)
 INSIDE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
 TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][\w-]*)"
                    r"|(?P<punct>[(),.\[\]]))")
+LOADER = " load"  # the scope's template loader: a name no expression can spell
 DIRECTIVE = re.compile(r"^(if|elseif|each|insert|else)\b\s*(.*)$", re.S)
 
 
@@ -227,13 +228,31 @@ def _mapping(node, scope):
     return result
 
 
+def _included(item, scope):
+    """A `- template:` item's content, expanded with the parameters it passes, when the template can be read;
+    None when it cannot (a template in a repository the check was not told about)."""
+    load = scope.get(LOADER)
+    found = load(item["template"]) if load else None
+    if found is None:
+        return None
+    document, inner_load = found
+    where = f"template {item['template']}"
+    values = bind(parameter_declarations(document), item.get("parameters") or {}, where)
+    content = [value for key, value in expand(document, values, inner_load).items() if key != "parameters"]
+    if len(content) != 1 or not isinstance(content[0], list):
+        raise ExpressionError(f"{where} must hold one list (steps, jobs, stages or variables) besides its parameters")
+    return content[0]
+
+
 def _sequence(node, scope):
     result, chain = [], None
     for item in node:
         directive = _directive(next(iter(item))) if isinstance(item, dict) and len(item) == 1 else None
         if directive is None:
             chain = None
-            result.append(_expand(item, scope))
+            expanded = _expand(item, scope)
+            included = _included(expanded, scope) if isinstance(expanded, dict) and "template" in expanded else None
+            result.extend([expanded] if included is None else included)
             continue
         bodies, chain = _bodies(directive, next(iter(item.values())), scope, chain)
         for body, inner in bodies:
@@ -264,12 +283,46 @@ def parameter_declarations(document):
     return {str(item["name"]): item for item in declared}
 
 
-def expand(document, values):
-    """The document with every template expression expanded for these parameter values; the parameters'
-    declarations stay as they are (the schema checks them)."""
+def _typed(value, kind, where):
+    """A value passed to a template, converted to the parameter's type as Azure converts it."""
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "number" and isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError as exc:
+            raise ExpressionError(f"{where}: {value!r} is not a number") from exc
+    if kind == "boolean" and not isinstance(value, bool):
+        raise ExpressionError(f"{where}: {value!r} is not a boolean")
+    return value
+
+
+def bind(declarations, given, where):
+    """The parameter values a template gets: what is passed, else the defaults; an unknown parameter, a missing
+    required one or a value outside `values` is an error, as in Azure."""
+    unknown = sorted(set(given) - set(declarations))
+    if unknown:
+        raise ExpressionError(f"{where}: parameters it does not declare: {', '.join(unknown)}")
+    values = {}
+    for name, declaration in declarations.items():
+        if name not in given and "default" not in declaration:
+            raise ExpressionError(f"{where}: the required parameter {name} is missing")
+        value = _typed(given[name], declaration.get("type", "string"), f"{where}: {name}") \
+            if name in given else declaration["default"]
+        allowed = declaration.get("values")
+        if allowed and not any(_eq(value, item) for item in allowed):
+            raise ExpressionError(f"{where}: {name} is {value!r}, not one of {allowed}")
+        values[name] = value
+    return values
+
+
+def expand(document, values, load=None):
+    """The document with every template expression expanded for these parameter values, and the templates that
+    load(reference) can read ((document, load for that template's references) or None) put in place; the
+    parameters' declarations stay as they are (the schema checks them)."""
     if not isinstance(document, dict):
         return document
-    scope = {"parameters": values}
+    scope = {"parameters": values, LOADER: load}
     body = {key: value for key, value in document.items() if key != "parameters"}
     expanded = _mapping(body, scope)
     if "parameters" in document:
