@@ -67,6 +67,7 @@ lint: collection
 	cd $(COLL) && $(BIN)/ansible-lint --offline --profile production
 	cd $(COLL) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 	cd $(COLL) && $(BIN)/antsibull-changelog lint
+	cd $(COLL)/extensions/azure_pipelines && $(BIN)/python check_pipeline_schema.py --if-schema-exists --schema $(CURDIR)/../shared/data/azure-pipelines/service-schema.json --repository dps_tls=$(COLL) dps-tls-*.yml azure-pipelines*.yml
 
 bench: collection system-packages
 	cd $(COLL) && $(BIN)/python hack/bench.py --output $(CURDIR)/docs/performance.md
