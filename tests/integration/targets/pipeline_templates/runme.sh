@@ -93,7 +93,8 @@ if AZURE_CLIENT_SECRET=not-the-secret "${access[@]}" >"$work/access.out" 2>&1; t
 fi
 echo "ok: check_azure_access.yml"
 
-"$python" files/check_templates.py "$root"
+# the gate step of the stages runs on the audit that passes (most) and on the one that fails (all)
+"$python" files/check_templates.py "$root" "$work/most" "$work/all"
 
 # Every pipeline file against Azure Pipelines' published schema, where the repository has ../shared beside it (the
 # collection under test is a copy below the repository's .build); templates are expanded first, as Azure does.

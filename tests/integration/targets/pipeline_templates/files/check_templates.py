@@ -3,7 +3,7 @@
 """Check the Azure Pipelines templates: they parse, every variant renders, their scripts pass bash -n and
 shellcheck, the steps come in the documented order, and everything they name exists in the collection.
 
-Usage: python check_templates.py COLLECTION_ROOT
+Usage: python check_templates.py COLLECTION_ROOT PASSING_REPORT_DIR FAILING_REPORT_DIR
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import yaml
 
 STEPS_TEMPLATE = "extensions/azure_pipelines/dps-tls-steps.yml"
 EXAMPLE = "extensions/azure_pipelines/azure-pipelines.yml"
+STAGES_TEMPLATE = "extensions/azure_pipelines/dps-tls-stages.yml"
 EXPECTED_ORDER = [
     "Python ${{ parameters.pythonVersion }}",
     "Install Ansible and iotops.dps_tls",
@@ -322,12 +323,87 @@ def check_example(root, declared):
     check(uses == [STEPS_TEMPLATE], f"example uses templates {uses}")
 
 
+def job_steps(job):
+    return job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]
+
+
+def check_stage_jobs(jobs, params, label):
+    """What each job of the stages must do: build and publish the collection once, install it from the artifact
+    elsewhere, publish the reports, check out the repository where playbooks read it, and bind provisioning to the
+    environment."""
+    collection = job_steps(jobs["collection"])
+    check({"checkout": params["collectionRepository"]} in collection, f"{label}: the collection job checks out "
+          f"{[step for step in collection if 'checkout' in step]}")
+    check(any(step.get("inputs", {}).get("artifact") == "dps-tls-collection" for step in collection),
+          f"{label}: the collection job does not publish dps-tls-collection")
+    for name, job in jobs.items():
+        steps = job_steps(job)
+        install = [step for step in steps if step.get("displayName") == "Install Ansible and iotops.dps_tls"]
+        check(len(install) == 1 and install[0]["env"]["DPS_TLS_COLLECTION"] == "", f"{label}: {name} installs {install}")
+        if name != "collection":
+            check({"download": "current", "artifact": "dps-tls-collection", "displayName": "Download the collection"}
+                  in steps, f"{label}: {name} does not install the pipeline's own collection")
+        for step in steps:
+            for script in scripts_of(step):
+                shell_checks(script, f"{label}: {name}: {step.get('displayName')}")
+            names_exist(yaml.safe_dump(step), pathlib.Path(params["root"]), f"{label}: {name}")
+    for name in ("audit", "provision", "trust_roots"):
+        if name in jobs:
+            check(job_steps(jobs[name])[0] == {"checkout": "self"}, f"{label}: {name} must check out the repository first")
+    audit = {step.get("displayName"): step for step in job_steps(jobs["audit"])}
+    check(audit["Publish the readiness report"]["task"] == "PublishTestResults@2", f"{label}: no JUnit publish")
+    check("##vso[task.uploadsummary]" in audit["Show the readiness summary"]["bash"], f"{label}: no summary")
+    check(audit["Publish the readiness reports"]["inputs"]["artifact"] == "dps-tls-readiness", f"{label}: reports")
+    if "provision" in jobs:
+        check(jobs["provision"].get("deployment") == "provision"
+              and jobs["provision"].get("environment") == params["environment"],
+              f"{label}: provisioning must be a deployment job bound to the environment: {jobs['provision']}")
+
+
+def check_stages(root, reports):
+    """The stages template for every combination of provision and trustRoots: stage order, the fail-closed
+    conditions after the gate, each job's duties, and the gate step run for real on a passing and a failing audit."""
+    gate_output = "eq(dependencies.gate.outputs['gate.verdict.passed'], 'true')"
+    for provision, trust_roots in itertools.product((True, False), (True, False)):
+        params = {"environment": "fleet-prod", "serviceConnection": "wif", "subscriptionId": "0000",
+                  "inventory": "inventories/fleet.yml", "collectionRepository": "dps_tls", "provision": provision,
+                  "trustRoots": trust_roots, "root": str(root)}
+        label = f"stages provision={provision} trustRoots={trust_roots}"
+        declared = {item["name"]: item for item in yaml.safe_load((root / STAGES_TEMPLATE).read_text())["parameters"]}
+        values = {name: item.get("default") for name, item in declared.items()}
+        values.update((name, value) for name, value in params.items() if name in declared)
+        stages = render(root, STAGES_TEMPLATE, values)["stages"]
+        names = [stage["stage"] for stage in stages]
+        expected = ["audit", "gate"] + ["provision"] * provision + ["trust_roots"] * trust_roots
+        check(names == expected, f"{label}: stages {names}, expected {expected}")
+        for stage in stages[2:]:
+            check("gate" in stage["dependsOn"] and stage["condition"] == f"and(succeeded(), {gate_output})",
+                  f"{label}: {stage['stage']} must wait for the gate's verdict: {stage.get('condition')}")
+        jobs = {job.get("job") or job.get("deployment"): job for stage in stages for job in stage["jobs"]}
+        check_stage_jobs(jobs, params, label)
+    gate = render(root, "extensions/azure_pipelines/dps-tls-gate-steps.yml", {
+        "reportDirectory": "$(Reports)", "collectionDirectory": str(root)})["steps"][0]
+    check(gate.get("name") == "verdict", "the gate step must be named verdict")
+    check(len(reports) == 2, "the gate needs a passing and a failing report directory")
+    with tempfile.TemporaryDirectory() as programs:
+        (pathlib.Path(programs) / "python").symlink_to(sys.executable)
+        for report, passes in zip(reports, (True, False)):
+            env = {key: value.replace("$(Reports)", report) for key, value in gate["env"].items()}
+            env["PATH"] = f"{programs}:/usr/bin:/bin"
+            result = subprocess.run(["bash", "-c", gate["bash"]], env=env, text=True, capture_output=True,
+                                    check=False)
+            said = "##vso[task.setvariable variable=passed;isoutput=true]true" in result.stdout.splitlines()
+            check((result.returncode == 0) == passes and said == passes,
+                  f"the gate on {report}: rc {result.returncode}, verdict.passed {said}, expected {passes}")
+
+
 def main():
     root = pathlib.Path(sys.argv[1]).resolve()
     check(shutil.which("shellcheck") is not None, "shellcheck is not installed")
     if not failures:
         declared = check_steps_template(root)
         check_example(root, declared)
+        check_stages(root, sys.argv[2:4])
     # One line per problem: the same one shows up in several variants.
     for message in dict.fromkeys(re.sub(r"authentication=\S+ provision=\S+ trustRoots=\S+: ", "", m) for m in failures):
         print(f"FAIL: {message}")
