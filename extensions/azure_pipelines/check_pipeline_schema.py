@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import pathlib
 import re
 import sys
@@ -183,7 +184,7 @@ def parameter_variants(declarations, given):
         elif declaration.get("values"):
             choices[name] = list(declaration["values"])
     names = sorted(choices)
-    if len(list(itertools.islice(itertools.product(*choices.values()), VARIANTS_MAX + 1))) <= VARIANTS_MAX:
+    if math.prod(len(values) for values in choices.values()) <= VARIANTS_MAX:
         return [dict(base, **dict(zip(names, values))) for values in itertools.product(*(choices[n] for n in names))]
     return [base] + [dict(base, **{name: value}) for name in names for value in choices[name][1:]]
 
