@@ -69,6 +69,7 @@ lint: collection
 	cd $(COLL) && ANSIBLE_COLLECTIONS_PATH=$(BUILD) $(BIN)/ansible-lint --offline --profile production
 	cd $(COLL) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 	cd $(COLL) && $(BIN)/antsibull-changelog lint
+	cd $(COLL)/extensions/azure_pipelines && $(BIN)/python check_pipeline_schema.py --if-schema-exists --schema $(CURDIR)/../shared/data/azure-pipelines/service-schema.json --repository dps_tls=$(COLL) dps-tls-*.yml azure-pipelines*.yml
 	rm -rf $(BUILD)/importer && mkdir -p $(BUILD)/importer/tmp
 	$(BIN)/ansible-galaxy collection build $(COLL) --output-path $(BUILD)/importer >/dev/null
 	cd $(BUILD)/importer && GALAXY_IMPORTER_RUN_ANSIBLE_TEST=false GALAXY_IMPORTER_OFFLINE_ANSIBLE_LINT=true \

@@ -93,4 +93,47 @@ if AZURE_CLIENT_SECRET=not-the-secret "${access[@]}" >"$work/access.out" 2>&1; t
 fi
 echo "ok: check_azure_access.yml"
 
-"$python" files/check_templates.py "$root"
+# the gate step of the stages runs on the audit that passes (most) and on the one that fails (all)
+"$python" files/check_templates.py "$root" "$work/most" "$work/all"
+
+# Every pipeline file against Azure Pipelines' published schema, where the repository has ../shared beside it (the
+# collection under test is a copy below the repository's .build); templates are expanded first, as Azure does.
+schema=""
+dir=$root
+while [ "$dir" != / ]; do
+  dir=$(dirname "$dir")
+  if [ -f "$dir/shared/data/azure-pipelines/service-schema.json" ]; then
+    schema="$dir/shared/data/azure-pipelines/service-schema.json"
+    break
+  fi
+done
+if [ -z "$schema" ]; then
+  echo "skipped: no shared/data/azure-pipelines/service-schema.json beside the repository"
+  exit 0
+fi
+checker=("$python" "$root/extensions/azure_pipelines/check_pipeline_schema.py" --schema "$schema"
+  --repository "dps_tls=$root")
+pipelines=("$root"/extensions/azure_pipelines/dps-tls-*.yml "$root"/extensions/azure_pipelines/azure-pipelines*.yml)
+"${checker[@]}" "${pipelines[@]}"
+
+# The check rejects what Azure rejects: a misspelt key, a wrong task input, a parameter the template does not
+# declare, an expression it cannot evaluate.
+bad() {
+  local name=$1 from=$2 to=$3 expected=$4
+  sed "s/$from/$to/" "$root/extensions/azure_pipelines/$name" >"$root/extensions/azure_pipelines/bad-$name"
+  if "${checker[@]}" "$root/extensions/azure_pipelines/bad-$name" >"$work/schema.out" 2>&1; then
+    rm -f "$root/extensions/azure_pipelines/bad-$name"
+    echo "FAIL: the schema check passed bad-$name ($from -> $to)"
+    exit 1
+  fi
+  rm -f "$root/extensions/azure_pipelines/bad-$name"
+  grep -qF -- "$expected" "$work/schema.out" || { cat "$work/schema.out"; echo "FAIL: expected: $expected"; exit 1; }
+}
+bad dps-tls-trust-steps.yml "displayName: Install" "dispalyName: Install" "('dispalyName' was unexpected)"
+bad dps-tls-audit-steps.yml "testResultsFormat: JUnit" "testResultsFormat: JUnitXml" "'JUnitXml' is not one of"
+bad dps-tls-provision-job.yml "    environment:" "    enviroment:" "('enviroment' was unexpected)"
+bad dps-tls-stages.yml "    dependsOn: audit" "    dependsOn: audit\n    timeoutInMinutes: 5" "('timeoutInMinutes' was unexpected)"
+bad azure-pipelines-stages.yml "readinessMinRatio: 0.98" "readinessMinRatio: 0.98\n      minRatio: 1" \
+  "parameters it does not declare: minRatio"
+bad dps-tls-gate-job.yml "pool: \${{ parameters.pool }}" "pool: \${{ parameters.pools }}" "no property 'pools'"
+echo "ok: the pipeline files match Azure Pipelines' schema, and the check rejects bad ones"

@@ -3,7 +3,7 @@
 """Check the Azure Pipelines templates: they parse, every variant renders, their scripts pass bash -n and
 shellcheck, the steps come in the documented order, and everything they name exists in the collection.
 
-Usage: python check_templates.py COLLECTION_ROOT
+Usage: python check_templates.py COLLECTION_ROOT PASSING_REPORT_DIR FAILING_REPORT_DIR
 """
 
 from __future__ import annotations
@@ -21,19 +21,20 @@ import yaml
 
 STEPS_TEMPLATE = "extensions/azure_pipelines/dps-tls-steps.yml"
 EXAMPLE = "extensions/azure_pipelines/azure-pipelines.yml"
+STAGES_TEMPLATE = "extensions/azure_pipelines/dps-tls-stages.yml"
 EXPECTED_ORDER = [
     "Python ${{ parameters.pythonVersion }}",
     "Install Ansible and iotops.dps_tls",
     "Authenticate to Azure",
     "Audit TLS readiness",
     "Publish the readiness report",
+    "Show the readiness summary",
     "Gate on readiness",
     "Provision the DPS instance",
     "Install the DPS roots on the devices",
 ]
 REPORT_DIR = "$(Common.TestResultsDirectory)/dps-tls-readiness"
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-CONDITION = re.compile(r"^if (eq|ne)\(parameters\.(\w+), ('([^']*)'|true|false)\)$")
+EXPRESSION = re.compile(r"\$\{\{\s*(parameters\.\w+)\s*\}\}")
 MACRO = re.compile(r"\$\((\w+(?:\.\w+)*)\)")
 COLLECTION_NAME = re.compile(r"\biotops\.dps_tls\.(\w+)")
 COLLECTION_PATH = re.compile(r"ansible_collections/iotops/dps_tls/([\w./-]+)")
@@ -46,54 +47,20 @@ def check(condition, message):
         failures.append(message)
 
 
-def evaluate(expression, params):
-    """The value of a template expression this template uses; anything else is a failure (an unchecked path)."""
-    match = re.fullmatch(r"parameters\.(\w+)", expression)
-    if match:
-        check(match.group(1) in params, f"undeclared parameter {match.group(1)}")
-        return params.get(match.group(1), "")
-    match = re.fullmatch(r"replace\(parameters\.(\w+), '([^']*)', '([^']*)'\)", expression)
-    if match:
-        return str(params.get(match.group(1), "")).replace(match.group(2), match.group(3))
-    failures.append(f"expression the test does not know: {expression}")
-    return ""
+def render(root, template, params):
+    """The template's steps for these parameter values, expanded as Azure Pipelines does at compile time, with the
+    templates it includes put in place (pipeline_expressions.py, shipped next to the templates)."""
+    sys.path.insert(0, str(root / "extensions/azure_pipelines"))
+    import check_pipeline_schema  # pylint: disable=import-outside-toplevel
+    from pipeline_expressions import expand  # pylint: disable=import-outside-toplevel
+    path = root / template
+    load = check_pipeline_schema.template_loader(path.parent, {"self": root, "dps_tls": root})
+    return expand(check_pipeline_schema.read_yaml(path), params, load)
 
 
 def substitute(text, params):
-    def replace(match):
-        value = evaluate(match.group(1), params)
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    return EXPRESSION.sub(replace, text)
-
-
-def condition_holds(key, params):
-    match = CONDITION.match(EXPRESSION.fullmatch(key).group(1))
-    check(match is not None, f"condition the test does not know: {key}")
-    if match is None:
-        return False
-    operator, name, literal, text = match.groups()
-    check(name in params, f"undeclared parameter {name} in {key}")
-    expected = text if text is not None else literal == "true"
-    return (params.get(name) == expected) == (operator == "eq")
-
-
-def render(node, params):
-    """Expand conditional insertions and parameter expressions, as Azure Pipelines does at compile time."""
-    if isinstance(node, list):
-        items = []
-        for item in node:
-            if isinstance(item, dict) and len(item) == 1 and EXPRESSION.fullmatch(next(iter(item))):
-                key, body = next(iter(item.items()))
-                if condition_holds(key, params):
-                    items.extend(render(body, params))
-            else:
-                items.append(render(item, params))
-        return items
-    if isinstance(node, dict):
-        return {substitute(str(key), params): render(value, params) for key, value in node.items()}
-    if isinstance(node, str):
-        return substitute(node, params)
-    return node
+    """Parameter expressions in a script of the example, with the example's parameter values."""
+    return EXPRESSION.sub(lambda match: str(params[match.group(1).split(".")[-1]]).lower(), text)
 
 
 def shell_checks(script, where):
@@ -125,14 +92,24 @@ def names_exist(text, root, where):
 
 # A stand-in for every program the steps call: it records its arguments, the environment the step gave it, and
 # the federated token file's content (that file is deleted when the step ends).
-STUB = """#!/usr/bin/env python3
+STUB = f"""#!{sys.executable}
 import json, os, sys
 token = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
-record = {"program": os.path.basename(sys.argv[0]), "argv": sys.argv[1:], "cwd": os.getcwd(),
-          "env": {k: v for k, v in os.environ.items() if k.startswith(("AZURE", "SYSTEM_", "ANSIBLE_", "IOTOPS_"))},
-          "token": open(token).read() if token else None}
+record = {{"program": os.path.basename(sys.argv[0]), "argv": sys.argv[1:], "cwd": os.getcwd(),
+          "env": {{k: v for k, v in os.environ.items() if k.startswith(("AZURE", "SYSTEM_", "ANSIBLE_", "IOTOPS_"))}},
+          "token": open(token).read() if token else None}}
 with open(os.environ["STUB_LOG"], "a") as log:
     log.write(json.dumps(record) + "\\n")
+# python -m venv DIR: a virtualenv whose programs are stand-ins too
+if sys.argv[1:3] == ["-m", "venv"]:
+    os.makedirs(os.path.join(sys.argv[3], "bin"), exist_ok=True)
+    for program in ("python", "ansible-galaxy", "ansible-playbook"):
+        os.symlink(os.path.join(os.environ["STUB_DIR"], program), os.path.join(sys.argv[3], "bin", program))
+# ansible-galaxy collection build --output-path DIR: the tarball
+if sys.argv[1:3] == ["collection", "build"]:
+    out = sys.argv[sys.argv.index("--output-path") + 1]
+    os.makedirs(out, exist_ok=True)
+    open(os.path.join(out, "iotops-dps_tls-0.1.0.tar.gz"), "w").close()
 # the audit's exit code, as the test asks (4: some devices unreachable)
 if "iotops.dps_tls.audit_readiness" in sys.argv:
     sys.exit(int(os.environ.get("STUB_AUDIT_RC", "0")))
@@ -146,27 +123,29 @@ def run_steps(steps, sandbox, audit_rc=0):
     variables, and variables that earlier steps set with ##vso[task.setvariable]. Returns the programs called and
     what each step printed; stops at the first step that fails, as the agent does (the failure is in the output)."""
     macros = {"System.AccessToken": "system-access-token"}
-    for name in ("Agent.TempDirectory", "Common.TestResultsDirectory", "Build.SourcesDirectory"):
+    for name in ("Agent.TempDirectory", "Common.TestResultsDirectory", "Build.SourcesDirectory", "Pipeline.Workspace"):
         macros[name] = str(sandbox / name.replace(".", "_"))
         (sandbox / name.replace(".", "_")).mkdir(parents=True, exist_ok=True)
     stubs = sandbox / "stubs"
     stubs.mkdir(exist_ok=True)
-    for program in ("python", "ansible-galaxy", "ansible-playbook"):
+    for program in ("python", "python3", "ansible-galaxy", "ansible-playbook"):
         (stubs / program).write_text(STUB)
         (stubs / program).chmod(0o755)
     log = sandbox / "calls.jsonl"
     log.unlink(missing_ok=True)
 
-    def expand(text):
-        return MACRO.sub(lambda match: macros.get(match.group(1), match.group(0)), str(text))
-
     pipeline_variables = {}
+
+    def expand(text):
+        return MACRO.sub(lambda match: macros.get(match.group(1), pipeline_variables.get(match.group(1),
+                                                                                         match.group(0))), str(text))
+
     outputs = {}
     for step in steps:
         scripts = list(scripts_of(step))
         if not scripts:
             continue
-        env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox), "STUB_LOG": str(log),
+        env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox), "STUB_LOG": str(log), "STUB_DIR": str(stubs),
                "STUB_AUDIT_RC": str(audit_rc)}
         env.update(pipeline_variables)
         env.update({key: expand(value) for key, value in (step.get("env") or {}).items()})
@@ -259,6 +238,9 @@ def check_agent_run(steps, params, label):
     gate = [call for call in calls if call["program"] == "python" and call["argv"][0].endswith("readiness_gate.py")]
     check(len(gate) == 1 and gate[0]["argv"][1:] == [report_dir],
           f"{label}: the gate ran as {[call['argv'] for call in gate]}")
+    venv = [call for call in calls if call["argv"][:2] == ["-m", "venv"]]
+    maker = "python" if params["usePythonVersion"] else params["python"]
+    check([call["program"] for call in venv] == [maker], f"{label}: the virtualenv made by {venv}, not {maker}")
     galaxy = [call for call in calls if call["program"] == "ansible-galaxy"]
     check(len(galaxy) == 1 and galaxy[0]["argv"][-1] == params["collection"], f"{label}: collection install")
 
@@ -280,12 +262,14 @@ def check_steps_template(root):
                 readinessMinRatio=0.95)
     variants = itertools.product(declared["authentication"]["values"], (True, False), (True, False))
     for authentication, provision, trust_roots in variants:
+        # an agent without internet: no UsePythonVersion@0, the agent's python3 makes the virtualenv
         params = dict(base, authentication=authentication, provision=provision, trustRoots=trust_roots,
-                      extraVarsFile="vars/dps.yml" if provision else "")
+                      extraVarsFile="vars/dps.yml" if provision else "", usePythonVersion=provision or trust_roots)
         label = f"authentication={authentication} provision={provision} trustRoots={trust_roots}"
-        steps = render(template["steps"], params)
+        steps = render(root, STEPS_TEMPLATE, params)["steps"]
         order = [step.get("displayName") for step in steps]
         expected = [EXPECTED_ORDER[0].replace("${{ parameters.pythonVersion }}", str(params["pythonVersion"]))]
+        expected = expected if params["usePythonVersion"] else []
         expected += [name for name in EXPECTED_ORDER[1:]
                      if (name != "Provision the DPS instance" or provision)
                      and (name != "Install the DPS roots on the devices" or trust_roots)]
@@ -339,12 +323,87 @@ def check_example(root, declared):
     check(uses == [STEPS_TEMPLATE], f"example uses templates {uses}")
 
 
+def job_steps(job):
+    return job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]
+
+
+def check_stage_jobs(jobs, params, label):
+    """What each job of the stages must do: build and publish the collection once, install it from the artifact
+    elsewhere, publish the reports, check out the repository where playbooks read it, and bind provisioning to the
+    environment."""
+    collection = job_steps(jobs["collection"])
+    check({"checkout": params["collectionRepository"]} in collection, f"{label}: the collection job checks out "
+          f"{[step for step in collection if 'checkout' in step]}")
+    check(any(step.get("inputs", {}).get("artifact") == "dps-tls-collection" for step in collection),
+          f"{label}: the collection job does not publish dps-tls-collection")
+    for name, job in jobs.items():
+        steps = job_steps(job)
+        install = [step for step in steps if step.get("displayName") == "Install Ansible and iotops.dps_tls"]
+        check(len(install) == 1 and install[0]["env"]["DPS_TLS_COLLECTION"] == "", f"{label}: {name} installs {install}")
+        if name != "collection":
+            check({"download": "current", "artifact": "dps-tls-collection", "displayName": "Download the collection"}
+                  in steps, f"{label}: {name} does not install the pipeline's own collection")
+        for step in steps:
+            for script in scripts_of(step):
+                shell_checks(script, f"{label}: {name}: {step.get('displayName')}")
+            names_exist(yaml.safe_dump(step), pathlib.Path(params["root"]), f"{label}: {name}")
+    for name in ("audit", "provision", "trust_roots"):
+        if name in jobs:
+            check(job_steps(jobs[name])[0] == {"checkout": "self"}, f"{label}: {name} must check out the repository first")
+    audit = {step.get("displayName"): step for step in job_steps(jobs["audit"])}
+    check(audit["Publish the readiness report"]["task"] == "PublishTestResults@2", f"{label}: no JUnit publish")
+    check("##vso[task.uploadsummary]" in audit["Show the readiness summary"]["bash"], f"{label}: no summary")
+    check(audit["Publish the readiness reports"]["inputs"]["artifact"] == "dps-tls-readiness", f"{label}: reports")
+    if "provision" in jobs:
+        check(jobs["provision"].get("deployment") == "provision"
+              and jobs["provision"].get("environment") == params["environment"],
+              f"{label}: provisioning must be a deployment job bound to the environment: {jobs['provision']}")
+
+
+def check_stages(root, reports):
+    """The stages template for every combination of provision and trustRoots: stage order, the fail-closed
+    conditions after the gate, each job's duties, and the gate step run for real on a passing and a failing audit."""
+    gate_output = "eq(dependencies.gate.outputs['gate.verdict.passed'], 'true')"
+    for provision, trust_roots in itertools.product((True, False), (True, False)):
+        params = {"environment": "fleet-prod", "serviceConnection": "wif", "subscriptionId": "0000",
+                  "inventory": "inventories/fleet.yml", "collectionRepository": "dps_tls", "provision": provision,
+                  "trustRoots": trust_roots, "root": str(root)}
+        label = f"stages provision={provision} trustRoots={trust_roots}"
+        declared = {item["name"]: item for item in yaml.safe_load((root / STAGES_TEMPLATE).read_text())["parameters"]}
+        values = {name: item.get("default") for name, item in declared.items()}
+        values.update((name, value) for name, value in params.items() if name in declared)
+        stages = render(root, STAGES_TEMPLATE, values)["stages"]
+        names = [stage["stage"] for stage in stages]
+        expected = ["audit", "gate"] + ["provision"] * provision + ["trust_roots"] * trust_roots
+        check(names == expected, f"{label}: stages {names}, expected {expected}")
+        for stage in stages[2:]:
+            check("gate" in stage["dependsOn"] and stage["condition"] == f"and(succeeded(), {gate_output})",
+                  f"{label}: {stage['stage']} must wait for the gate's verdict: {stage.get('condition')}")
+        jobs = {job.get("job") or job.get("deployment"): job for stage in stages for job in stage["jobs"]}
+        check_stage_jobs(jobs, params, label)
+    gate = render(root, "extensions/azure_pipelines/dps-tls-gate-steps.yml", {
+        "reportDirectory": "$(Reports)", "collectionDirectory": str(root)})["steps"][0]
+    check(gate.get("name") == "verdict", "the gate step must be named verdict")
+    check(len(reports) == 2, "the gate needs a passing and a failing report directory")
+    with tempfile.TemporaryDirectory() as programs:
+        (pathlib.Path(programs) / "python").symlink_to(sys.executable)
+        for report, passes in zip(reports, (True, False)):
+            env = {key: value.replace("$(Reports)", report) for key, value in gate["env"].items()}
+            env["PATH"] = f"{programs}:/usr/bin:/bin"
+            result = subprocess.run(["bash", "-c", gate["bash"]], env=env, text=True, capture_output=True,
+                                    check=False)
+            said = "##vso[task.setvariable variable=passed;isoutput=true]true" in result.stdout.splitlines()
+            check((result.returncode == 0) == passes and said == passes,
+                  f"the gate on {report}: rc {result.returncode}, verdict.passed {said}, expected {passes}")
+
+
 def main():
     root = pathlib.Path(sys.argv[1]).resolve()
     check(shutil.which("shellcheck") is not None, "shellcheck is not installed")
     if not failures:
         declared = check_steps_template(root)
         check_example(root, declared)
+        check_stages(root, sys.argv[2:4])
     # One line per problem: the same one shows up in several variants.
     for message in dict.fromkeys(re.sub(r"authentication=\S+ provision=\S+ trustRoots=\S+: ", "", m) for m in failures):
         print(f"FAIL: {message}")
