@@ -14,12 +14,12 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help venv system-packages collection demo test sanity units integration lint emulator bench clean
+.PHONY: help venv system-packages collection demo test sanity units integration lint emulator bench bench-fleet clean
 
 help:
 	@echo "make demo         run the whole flow offline against the bundled DPS emulator"
 	@echo "make test         sanity, units, integration and lints (what CI runs)"
-	@echo "make sanity | units | integration | lint | emulator | bench | clean"
+	@echo "make sanity | units | integration | lint | emulator | bench | bench-fleet | clean"
 
 $(VENV)/.ready: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ lint: collection
 
 bench: collection system-packages
 	cd $(COLL) && $(BIN)/python hack/bench.py --output $(CURDIR)/docs/performance.md
+
+# The SSH fleet (one sshd per simulated device): SIZES=10,100,1000 by default; about an hour on 2 cores.
+bench-fleet: collection system-packages
+	@dpkg -s openssh-server >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(or $(SIZES),10,100,1000) --output $(CURDIR)/docs/performance-fleet.md
 
 clean:
 	rm -rf $(BUILD) $(VENV)
