@@ -100,8 +100,8 @@ def _probe(**paths):
     from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import validate
     options = dict(ca_file=None, client_cert=None, client_key=None)
     options.update(paths)
-    validate("dps.test", 8883, None, "dps", client_key_passphrase=None, expected_roots=None, timeout=5,
-             concurrency=1, **options)
+    validate("dps.test", 8883, timeout=5, concurrency=1, server_name=None, client_key_passphrase=None,
+             expected_roots=None, **options)
 
 
 @pytest.mark.parametrize("kind", ["fifo", "huge"])
