@@ -74,7 +74,7 @@ def has_dot_segment(target):
     path = urllib.parse.urlsplit(target).path
     for segment in path.split("/"):
         decoded = segment
-        for _ in range(3):  # %252e%252e decodes twice
+        for _round in range(3):  # %252e%252e decodes twice
             decoded = urllib.parse.unquote(decoded)
         if decoded in (".", "..") or "/" in decoded and any(p in (".", "..") for p in decoded.split("/")):
             return True

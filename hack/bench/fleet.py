@@ -154,7 +154,7 @@ class Runner:
                 expect_changed is not None and changed != expect_changed):
             raise BenchError("(e) %s on %d devices: %d changed, %d failed:\n%s"
                              % (label, self.fleet.count, changed, failed, proc.stdout[-2000:]))
-        log("(e) %s on %d devices: %.2fs" % (label, self.fleet.count, seconds))
+        log("(e) %s on %d devices: %.2fs" % (label, self.fleet.count, float(seconds)))
         return seconds
 
 

@@ -58,6 +58,13 @@ CERTIFICATE_NAME = NameRule(
     'certificate name',
     r'[A-Za-z0-9_-](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9_-])?',
     'use 1-256 letters, digits, ".", "-" or "_", not starting or ending with "."')
+# DPS enrollment group and registration ids: letters, digits, '-', '.', '_', ':', at most 128 (case-insensitive);
+# an id goes into the service API's path, so one made of periods only is a dot segment.
+ENROLLMENT_ID = NameRule(
+    'enrollment id',
+    r'[A-Za-z0-9._:-]{1,128}',
+    'use 1-128 letters, digits, "-", ".", "_" or ":", not only periods',
+    check=lambda value: value.strip('.') != '')
 # An IoT hub's host name, as it appears in its connection string.
 HOST_NAME = NameRule(
     'IoT hub host name',

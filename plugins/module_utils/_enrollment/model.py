@@ -8,17 +8,13 @@ DPS returned is turned into the user's view (no certificates' PEM, no keys) for 
 
 from __future__ import annotations
 
-import hashlib
-import re
+from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import names
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import (
+    common_name, fingerprints, load_pem_certificate, not_after, pem_of)
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import normalize_sha256
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
-    InvalidInputError, MissingDependencyError)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import instance
-
-# DPS enrollment and registration ids: letters, digits, '-', '.', '_', ':', at most 128, case-insensitive.
-ID_PATTERN = re.compile(r'[A-Za-z0-9._:-]{1,128}')
-CA_NAME_PATTERN = re.compile(r'[A-Za-z0-9._-]{1,256}')
-HUB_PATTERN = re.compile(r'[A-Za-z0-9-]{1,50}(\.[A-Za-z0-9-]{1,63})+')
 ALLOCATION_POLICIES = {'hashed': 'hashed', 'geolatency': 'geoLatency', 'static': 'static'}
 # Fields the service sets; never compared, never sent back.
 SERVICE_FIELDS = ('etag', 'createdDateTimeUtc', 'lastUpdatedDateTimeUtc', 'registrationState')
@@ -50,21 +46,9 @@ INFO_SPEC = dict(name=dict(type='str'), dps_name=dict(type='str', required=True)
 GROUP_INFO_SPEC = dict(INFO_SPEC, registrations=dict(type='bool', default=False))
 
 
-def _x509():
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-    except ImportError as exc:
-        raise MissingDependencyError('cryptography', 'to read enrollment certificates', error=exc)
-    return x509, serialization
-
-
 def check_id(option, value):
-    """An id that goes into the service API's URL: re.fullmatch, never '.' or '..'."""
-    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value) or value in ('.', '..'):
-        raise InvalidInputError(option, 'must be 1-128 letters, digits, "-", ".", "_" or ":" (and not "." or ".."), '
-                                        'got %r' % (value,))
-    return value
+    """An id that goes into the service API's URL, matched in full; never '.' or '..'."""
+    return names.ENROLLMENT_ID.require(option, value)
 
 
 def check_service_endpoint(value, option='service_endpoint'):
@@ -76,44 +60,29 @@ def check_service_endpoint(value, option='service_endpoint'):
 def check_location(params):
     """dps_name, resource_group (they go into an ARM URL), timeout and service_endpoint, before any request."""
     check_service_endpoint(params.get('service_endpoint'))
-    if params.get('timeout') is not None and params['timeout'] <= 0:
-        raise InvalidInputError('timeout', 'must be a positive number of seconds, got %s' % params['timeout'])
-    try:
-        instance.validate_name(params['dps_name'])
-    except InvalidInputError as exc:
-        raise InvalidInputError('dps_name', exc.reason) from exc
-    group = params.get('resource_group')
-    if not isinstance(group, str) or not re.fullmatch(r'[-\w.()]{1,90}', group) or group.endswith('.') \
-            or group in ('.', '..'):
-        raise InvalidInputError('resource_group', 'must be 1-90 letters, digits, "-", "_", ".", "(" or ")", not '
-                                                  'ending with ".", got %r' % (group,))
+    if params.get('timeout') is not None:
+        names.require_in_range('timeout', params['timeout'], names.TIMEOUT_RANGE, ' seconds')
+    names.DPS_NAME.require('dps_name', params['dps_name'])
+    names.RESOURCE_GROUP.require('resource_group', params.get('resource_group'))
 
 
 def load_certificate(option, text):
-    """(certificate, PEM text) of the first certificate in text; a clear error naming the option otherwise."""
-    x509, serialization = _x509()
-    data = text.encode('ascii', 'replace') if isinstance(text, str) else bytes(text or b'')
-    if b'-----BEGIN CERTIFICATE-----' not in data:
-        raise InvalidInputError(option, 'is not a PEM certificate (no BEGIN CERTIFICATE block)')
-    try:
-        cert = x509.load_pem_x509_certificate(data)
-    except ValueError as exc:
-        raise InvalidInputError(option, 'is not a readable PEM certificate: %s' % exc) from exc
-    return cert, cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+    """(certificate, PEM text) of the one certificate in text; refused, naming the option, when text holds a
+    private key, no certificate, several, or DER."""
+    cert = load_pem_certificate(option, text)
+    return cert, pem_of(cert)
 
 
 def certificate_facts(cert):
     """The user's view of a certificate: what DPS's info block carries."""
-    der = cert.public_bytes(_x509()[1].Encoding.DER)
-    not_after = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after
-    return dict(subject=cert.subject.rfc4514_string(), sha256=hashlib.sha256(der).hexdigest().upper(),
-                not_after=not_after.isoformat())
+    return dict(subject=cert.subject.rfc4514_string(), sha256=fingerprints(cert)[1],
+                not_after=not_after(cert).isoformat())
 
 
 def _hubs(params):
     hubs = params.get('iot_hubs')
     for hub in hubs or []:
-        if not HUB_PATTERN.fullmatch(hub or ''):
+        if not names.HOST_NAME.accepts(hub):
             raise InvalidInputError('iot_hubs', 'items are IoT hub host names such as fleet-hub.azure-devices.net, '
                                                 'got %r' % (hub,))
     if params.get('allocation_policy') == 'static' and (hubs is None or len(hubs) != 1):
@@ -155,9 +124,9 @@ class DesiredEnrollment:
             raise InvalidInputError('ca_certificate', 'give ca_certificate or signing_certificate, not both')
         if params.get('ca_certificate'):
             name = params['ca_certificate']
-            if not CA_NAME_PATTERN.fullmatch(name) or name in ('.', '..'):
-                raise InvalidInputError('ca_certificate', 'must be a certificate name on the DPS instance (1-256 '
-                                                          'letters, digits, ".", "-", "_"), got %r' % (name,))
+            if not names.CERTIFICATE_NAME.accepts(name):
+                raise InvalidInputError('ca_certificate', 'must be a certificate name on the DPS instance (%s), got '
+                                                          '%r' % (names.CERTIFICATE_NAME.explanation, name))
             self.ca_certificate = name
             return {'caReferences': {'primary': name}}
         if not params.get('signing_certificate'):
@@ -173,21 +142,15 @@ class DesiredEnrollment:
         option, text = 'certificate', params.get('certificate')
         if params.get('certificate_path'):
             option = 'certificate_path'
-            try:
-                with open(params['certificate_path'], 'rb') as handle:
-                    text = handle.read()
-            except (IOError, OSError) as exc:
-                raise InvalidInputError(option, 'cannot read %s: %s' % (params['certificate_path'],
-                                                                        exc.strerror or exc)) from exc
+            text = read_regular_file(option, params['certificate_path'])
         if not text:
             raise InvalidInputError('certificate', "an individual enrollment needs the device's certificate "
                                                    '(certificate or certificate_path)')
         cert, pem = load_certificate(option, text)
-        names = cert.subject.get_attributes_for_oid(_x509()[0].oid.NameOID.COMMON_NAME)
-        common_name = names[0].value if names else 'none'
-        if common_name.lower() != self.name.lower():
+        subject_cn = common_name(cert) or 'none'
+        if subject_cn.lower() != self.name.lower():
             raise InvalidInputError(option, "the certificate's subject CN (%s) must be the registration id %s: a "
-                                            'device registers with its CN' % (common_name, self.name))
+                                            'device registers with its CN' % (subject_cn, self.name))
         self.certificate = certificate_facts(cert)
         return {'clientCertificates': {'primary': {'certificate': pem}}}
 
@@ -225,7 +188,8 @@ def _certificate_view(pair):
     primary = (pair or {}).get('primary') or {}
     info = primary.get('info') or {}
     if info.get('sha256Thumbprint'):
-        return dict(subject=info.get('subjectName'), sha256=info['sha256Thumbprint'].upper(),
+        sha256 = normalize_sha256(info['sha256Thumbprint']) or info['sha256Thumbprint'].upper()
+        return dict(subject=info.get('subjectName'), sha256=sha256,
                     not_after=info.get('notAfterUtc'))
     if primary.get('certificate'):
         return certificate_facts(load_certificate('certificate', primary['certificate'])[0])

@@ -62,7 +62,7 @@ def service_url(params, host):
     return endpoint.replace('{host}', host).rstrip('/')
 
 
-def _policies(credential, signature, timeout):
+def _policies(credential, signature, waiter):
     from azure.core.pipeline.policies import (
         BearerTokenCredentialPolicy, HeadersPolicy, SansIOHTTPPolicy, UserAgentPolicy)
 
@@ -72,7 +72,7 @@ def _policies(credential, signature, timeout):
 
     auth = SignaturePolicy() if signature else BearerTokenCredentialPolicy(credential, SERVICE_SCOPE)
     return [HeadersPolicy(), UserAgentPolicy(base_user_agent='iotops.dps_tls'),
-            arm_client.retry_policy(timeout), auth]
+            arm_client.retry_policy(waiter), auth]
 
 
 class ServiceApi:
@@ -136,7 +136,7 @@ class ServiceApi:
             # The same credential choice as ARM's (auth_source and friends), asked for the service API's audience.
             credential = None if signature else auth.build_credential(self.azure.credential_plan())
             settings = auth.AzureSettings(self.params)
-            self._pipeline = PipelineClient(self.base_url, policies=_policies(credential, signature, self.timeout),
+            self._pipeline = PipelineClient(self.base_url, policies=_policies(credential, signature, self.azure.waiter()),
                                             transport=RequestsTransport(**settings.transport_kwargs()))
         return self._pipeline
 

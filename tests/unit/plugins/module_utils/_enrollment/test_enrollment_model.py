@@ -47,10 +47,10 @@ def test_ids_in_the_service_alphabet_pass(value):
 
 
 @pytest.mark.parametrize('overrides, option, says', [
-    (dict(resource_group='rg/..'), 'resource_group', 'must be 1-90'),
-    (dict(resource_group='rg.'), 'resource_group', 'must be 1-90'),
+    (dict(resource_group='rg/..'), 'resource_group', 'not a valid resource group name'),
+    (dict(resource_group='rg.'), 'resource_group', 'not a valid resource group name'),
     (dict(dps_name='d'), 'dps_name', ''),
-    (dict(timeout=0), 'timeout', 'positive'),
+    (dict(timeout=0), 'timeout', 'between 1 and 86400'),
     (dict(ca_certificate=None), 'ca_certificate', 'needs ca_certificate'),
     (dict(ca_certificate='../x'), 'ca_certificate', 'certificate name'),
     (dict(ca_certificate=None, signing_certificate='garbage'), 'signing_certificate', 'not a PEM certificate'),
