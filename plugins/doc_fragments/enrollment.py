@@ -39,27 +39,14 @@ options:
       - Falls back to the E(DPS_SERVICE_ENDPOINT) environment variable.
     type: str
   timeout:
-    description: How many seconds each service API request may take, retries included.
+    description:
+      - How many seconds the whole task may take (1 to 86400), every request, retry and Retry-After included.
+      - The task fails at this deadline and says what was still running.
     type: int
     default: 120
-attributes:
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller and talks to Azure Resource Manager and the DPS service API.
 requirements:
   - azure-core
   - cryptography
-'''
-
-    INFO = r'''
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Only reads; there is nothing to compare.
 '''
 
     WRITE = r'''

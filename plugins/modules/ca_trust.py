@@ -91,19 +91,6 @@ options:
     type: str
     choices: [auto, debian, redhat, suse, alpine, arch]
     default: auto
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-    details:
-      - Shows the anchor files of this module before and after, by name.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - In check mode RV(anchors[].trusted) is a prediction; the actions and the changed status are exactly what a real
     run reports.
@@ -112,6 +99,13 @@ notes:
 seealso:
   - module: ansible.windows.win_certificate_store
     description: The Windows counterpart, which the C(iotops.dps_tls.root_ca_trust) role uses on Windows hosts.
+attributes:
+  diff_mode:
+    details:
+      - Shows the anchor files of this module before and after, by name.
+extends_documentation_fragment:
+  - iotops.dps_tls.attributes
+  - iotops.dps_tls.attributes.posix
 """
 
 EXAMPLES = r"""

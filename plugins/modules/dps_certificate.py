@@ -79,17 +79,8 @@ options:
     choices: [present, absent]
 extends_documentation_fragment:
   - iotops.dps_tls.azure
-attributes:
-  check_mode:
-    support: full
-    description: Reads, decides exactly as a real run, and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the certificate's name, subject, thumbprint, SHA-256, expiry and verification state before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (or any host with the Azure SDK and cryptography) and talks to Azure Resource Manager.
+  - iotops.dps_tls.attributes
+  - iotops.dps_tls.attributes.azure_api
 requirements:
   - azure-mgmt-iothubprovisioningservices
   - azure-identity
@@ -97,6 +88,13 @@ requirements:
 seealso:
   - module: iotops.dps_tls.dps_certificate_info
   - module: iotops.dps_tls.dps_instance
+attributes:
+  check_mode:
+    details:
+      - Reads, decides exactly as a real run, and writes nothing.
+  diff_mode:
+    details:
+      - Shows the certificate's name, subject, thumbprint, SHA-256, expiry and verification state before and after.
 '''
 
 EXAMPLES = r'''

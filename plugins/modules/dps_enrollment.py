@@ -37,16 +37,18 @@ extends_documentation_fragment:
   - iotops.dps_tls.azure
   - iotops.dps_tls.enrollment
   - iotops.dps_tls.enrollment.write
-attributes:
-  check_mode:
-    support: full
-    description: Reads, checks the hubs, decides exactly as a real run, and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the enrollment before and after (the certificate by its SHA-256 fingerprint).
+  - iotops.dps_tls.attributes
+  - iotops.dps_tls.attributes.azure_api
 seealso:
   - module: iotops.dps_tls.dps_enrollment_info
   - module: iotops.dps_tls.dps_enrollment_group
+attributes:
+  check_mode:
+    details:
+      - Reads, checks the hubs, decides exactly as a real run, and writes nothing.
+  diff_mode:
+    details:
+      - Shows the enrollment before and after (the certificate by its SHA-256 fingerprint).
 '''
 
 EXAMPLES = r'''

@@ -24,7 +24,8 @@ options:
 extends_documentation_fragment:
   - iotops.dps_tls.azure
   - iotops.dps_tls.enrollment
-  - iotops.dps_tls.enrollment.info
+  - iotops.dps_tls.attributes.info_module
+  - iotops.dps_tls.attributes.azure_api
 seealso:
   - module: iotops.dps_tls.dps_enrollment_group
 '''

@@ -154,20 +154,18 @@ options:
     default: 600
 extends_documentation_fragment:
   - iotops.dps_tls.azure
-attributes:
-  check_mode:
-    support: full
-    description: Decides exactly as a real run, and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the instance before and after; connection strings are masked.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (or any host with the Azure SDK) and talks to Azure Resource Manager.
+  - iotops.dps_tls.attributes
+  - iotops.dps_tls.attributes.azure_api
 seealso:
   - module: iotops.dps_tls.dps_instance_info
   - module: iotops.dps_tls.dps_certificate
+attributes:
+  check_mode:
+    details:
+      - Decides exactly as a real run, and writes nothing.
+  diff_mode:
+    details:
+      - Shows the instance before and after; connection strings are masked.
 '''
 
 EXAMPLES = r'''

@@ -34,17 +34,8 @@ options:
     default: false
 extends_documentation_fragment:
   - iotops.dps_tls.azure
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Only reads; there is nothing to compare.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (or any host with the Azure SDK) and talks to Azure Resource Manager.
+  - iotops.dps_tls.attributes.info_module
+  - iotops.dps_tls.attributes.azure_api
 requirements:
   - azure-mgmt-iothub (only for O(linked_hub_tls))
 seealso:

@@ -47,15 +47,15 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode merges the same way.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to diff.
 seealso:
   - module: iotops.dps_tls.tls_readiness
+attributes:
+  check_mode:
+    details:
+      - The module only reads; check mode merges the same way.
+extends_documentation_fragment:
+  - iotops.dps_tls.attributes.info_module
+  - iotops.dps_tls.attributes.posix
 """
 
 EXAMPLES = r"""

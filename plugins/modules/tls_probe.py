@@ -93,19 +93,6 @@ options:
       - How many handshakes run at the same time (1 to 64). Use V(1) for endpoints that limit connections.
     type: int
     default: 8
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The module changes nothing, so check mode probes exactly as a normal run.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - Python's C(ssl) cannot offer TLS 1.3 suites one at a time, so TLS 1.3 is probed as a protocol and
     RV(protocols[].cipher_suite) names the suite the server chose.
@@ -119,6 +106,13 @@ seealso:
     description: The policy this module judges against.
     link: https://learn.microsoft.com/azure/iot-dps/tls-support
   - module: iotops.dps_tls.ca_trust
+attributes:
+  check_mode:
+    details:
+      - The module changes nothing, so check mode probes exactly as a normal run.
+extends_documentation_fragment:
+  - iotops.dps_tls.attributes.info_module
+  - iotops.dps_tls.attributes.posix
 """
 
 EXAMPLES = r"""

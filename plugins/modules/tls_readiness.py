@@ -108,20 +108,19 @@ options:
       - Seconds to wait for the handshake.
     type: float
     default: 10
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs the same audit.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Linux devices and images. Windows devices are audited with M(iotops.dps_tls.tls_probe) from their apps.
 seealso:
   - module: iotops.dps_tls.ca_trust
   - module: iotops.dps_tls.tls_probe
+attributes:
+  check_mode:
+    details:
+      - The module only reads; check mode runs the same audit.
+  platform:
+    details:
+      - Linux devices and images. Windows devices are audited with M(iotops.dps_tls.tls_probe) from their apps.
+extends_documentation_fragment:
+  - iotops.dps_tls.attributes.info_module
+  - iotops.dps_tls.attributes.posix
 """
 
 EXAMPLES = r"""
