@@ -13,10 +13,13 @@ import glob
 import json
 import os
 import re
+import stat
 import sys
 import zipfile
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import in_root
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import CONFIG_MAX_BYTES, read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 
 # The device SDK releases that first do TLS 1.2 with DPS (Microsoft's TLS support article).
 MINIMUMS = {
@@ -35,6 +38,8 @@ JAVA_POM = "META-INF/maven/com.microsoft.azure.sdk.iot/iot-device-client/pom.pro
 DOTNET_NAME = "microsoft.azure.devices.client"
 MAX_DEPTH = 8
 SKIPPED_DIRS = (".git", "__pycache__", "proc", "sys", "dev")
+# A .deps.json of a large .NET app stays well under this; package metadata is a few KiB.
+METADATA_MAX_BYTES = 4 * CONFIG_MAX_BYTES
 
 
 def version_key(version):
@@ -58,8 +63,28 @@ def _entry(language, version, path):
             "ok": is_new_enough(version, minimum), "path": path}
 
 
+def _inside(root, path):
+    """path (given as the system at root names it) on this host, with the image's links followed inside the
+    image; None when it cannot be followed."""
+    try:
+        return resolve_in_root(root, path)
+    except OSError:
+        return None
+
+
+def _read(path):
+    """The bytes of a regular file (never through a link, never a FIFO or a device), or None."""
+    try:
+        return read_regular_file("app_paths", path, max_bytes=METADATA_MAX_BYTES, follow=False, missing_ok=True)
+    except InvalidInputError:
+        return None
+
+
 def _walk(top):
-    """os.walk under top, without VCS/cache folders and not deeper than MAX_DEPTH."""
+    """os.walk under top (which never follows folder links), without VCS/cache folders, not deeper than
+    MAX_DEPTH."""
+    if top is None:
+        return
     base = top.rstrip(os.sep).count(os.sep)
     for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
@@ -68,17 +93,25 @@ def _walk(top):
         yield folder, dirs, files
 
 
+def _app_files(root, app_paths, extra_tops=()):
+    """(folder, dirs, files) of every folder under the app paths (and extra_tops), as the image names them."""
+    for top in list(extra_tops) + list(app_paths):
+        for entry in _walk(_inside(root, top)):
+            yield entry
+
+
 def _metadata_version(path):
     """Version: from a dist-info METADATA or an egg-info PKG-INFO (a file or a folder)."""
     candidates = [os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO"), path]
     for candidate in candidates:
-        if os.path.isfile(candidate):
-            with open(candidate, errors="replace") as handle:
-                for line in handle:
-                    if line.startswith("Version:"):
-                        return line.split(":", 1)[1].strip()
-                    if not line.strip():
-                        break
+        data = _read(candidate)
+        if data is None:
+            continue
+        for line in data.decode("utf-8", "replace").splitlines():
+            if line.startswith("Version:"):
+                return line.split(":", 1)[1].strip()
+            if not line.strip():
+                break
     return None
 
 
@@ -100,42 +133,64 @@ def python_sdks(folders):
 def python_folders(root, python_paths):
     """site-packages folders to search: the image's usual ones, the given ones (a venv or site-packages), and
     on the running system this Python's own path."""
-    folders = []
-    for pattern in PYTHON_SITE_DIRS:
-        folders += sorted(glob.glob(in_root(root, pattern)))
+    base = os.path.realpath(root)
+    patterns = list(PYTHON_SITE_DIRS)
     for path in python_paths:
-        path = in_root(root, path)
-        venv = sorted(glob.glob(os.path.join(path, "lib", "python3*", "site-packages")))
-        folders += venv or [path]
+        patterns += [os.path.join(path, "lib", "python3*", "site-packages"), path]
+    folders = []
+    for pattern in patterns:
+        # glob runs on the image's own resolution of the fixed part, so a link in it stays inside the image
+        fixed, _sep, rest = pattern.partition("*")
+        head = os.path.dirname(fixed) if rest else fixed.rstrip("/") or "/"
+        start = _inside(root, head)
+        if start is None:
+            continue
+        matches = sorted(glob.glob(start + pattern[len(head):])) if rest else [start]
+        folders += [m for m in (_inside(root, "/" + os.path.relpath(f, base)) for f in matches) if m]
     if root == "/":
         folders += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
     unique = []
     for folder in folders:
-        real = os.path.realpath(folder)
-        if os.path.isdir(real) and real not in [os.path.realpath(f) for f in unique]:
+        if os.path.isdir(folder) and folder not in unique:
             unique.append(folder)
     return unique
 
 
 def node_sdks(root, app_paths):
     found = []
-    tops = [in_root(root, p) for p in NODE_GLOBAL_DIRS] + [in_root(root, p) for p in app_paths]
     seen = set()
-    for top in tops:
-        for folder, dummy, files in _walk(top):
-            if os.path.basename(folder) == "azure-iot-device" and "package.json" in files and \
-                    os.path.basename(os.path.dirname(folder)) == "node_modules":
-                path = os.path.join(folder, "package.json")
-                if os.path.realpath(path) in seen:
-                    continue
-                seen.add(os.path.realpath(path))
-                try:
-                    with open(path) as handle:
-                        version = json.load(handle).get("version")
-                except (IOError, OSError, ValueError):
-                    version = None
-                found.append(_entry("nodejs", version, path))
+    for folder, dummy, files in _app_files(root, app_paths, extra_tops=NODE_GLOBAL_DIRS):
+        if os.path.basename(folder) == "azure-iot-device" and "package.json" in files and \
+                os.path.basename(os.path.dirname(folder)) == "node_modules":
+            path = os.path.join(folder, "package.json")
+            if path in seen:
+                continue
+            seen.add(path)
+            found.append(_entry("nodejs", _json(path, "version"), path))
     return found
+
+
+def _json(path, key):
+    """data[key] of the JSON file at path, or None."""
+    data = _read(path)
+    try:
+        value = json.loads(data.decode("utf-8", "replace")) if data is not None else None
+    except ValueError:
+        return None
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _jar_version(path):
+    """The SDK version in a fat jar's pom.properties, or None; a jar is opened only when it is a regular file."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        with zipfile.ZipFile(path) as jar:
+            if JAVA_POM not in jar.namelist():
+                return None
+            return _pom_version(jar.read(JAVA_POM).decode("utf-8", "replace")) or ""
+    except (IOError, OSError, zipfile.BadZipfile):
+        return None
 
 
 def _pom_version(text):
@@ -147,51 +202,41 @@ def _pom_version(text):
 
 def java_sdks(root, app_paths):
     found = []
-    for top in [in_root(root, p) for p in app_paths]:
-        for folder, dummy, files in _walk(top):
-            for name in files:
-                path = os.path.join(folder, name)
-                match = JAVA_JAR.match(name)
-                if match:
-                    found.append(_entry("java", match.group(1), path))
-                elif name.endswith(".jar"):
-                    # a fat jar carries the SDK's pom.properties inside
-                    try:
-                        with zipfile.ZipFile(path) as jar:
-                            if JAVA_POM in jar.namelist():
-                                found.append(_entry("java", _pom_version(jar.read(JAVA_POM).decode("utf-8", "replace")),
-                                                    path + "!/" + JAVA_POM))
-                    except (IOError, OSError, zipfile.BadZipfile):
-                        continue
-                elif name == "pom.properties" and path.endswith(JAVA_POM):
-                    with open(path, errors="replace") as handle:
-                        found.append(_entry("java", _pom_version(handle.read()), path))
+    for folder, dummy, files in _app_files(root, app_paths):
+        for name in files:
+            path = os.path.join(folder, name)
+            match = JAVA_JAR.match(name)
+            if match:
+                found.append(_entry("java", match.group(1), path))
+            elif name.endswith(".jar"):
+                version = _jar_version(path)  # a fat jar carries the SDK's pom.properties inside
+                if version is not None:
+                    found.append(_entry("java", version or None, path + "!/" + JAVA_POM))
+            elif name == "pom.properties" and path.endswith(JAVA_POM):
+                data = _read(path)
+                if data is not None:
+                    found.append(_entry("java", _pom_version(data.decode("utf-8", "replace")), path))
     return found
 
 
 def dotnet_sdks(root, app_paths):
     found = []
-    for top in [in_root(root, p) for p in app_paths]:
-        for folder, dirs, files in _walk(top):
-            for name in files:
-                if name.endswith(".deps.json"):
-                    path = os.path.join(folder, name)
-                    try:
-                        with open(path) as handle:
-                            libraries = json.load(handle).get("libraries", {})
-                    except (IOError, OSError, ValueError, AttributeError):
-                        continue
-                    for key in libraries:
-                        package, dummy, version = key.partition("/")
-                        if package.lower() == DOTNET_NAME:
-                            found.append(_entry("dotnet", version, path))
-            base = os.path.basename(folder)
-            if base.lower() == DOTNET_NAME:  # NuGet global packages: microsoft.azure.devices.client/<version>/
-                found += [_entry("dotnet", d, os.path.join(folder, d)) for d in sorted(dirs) if version_key(d)]
-                dirs[:] = []
-            elif base.lower().startswith(DOTNET_NAME + ".") and version_key(base[len(DOTNET_NAME) + 1:]):
-                found.append(_entry("dotnet", base[len(DOTNET_NAME) + 1:], folder))  # packages.config layout
-                dirs[:] = []
+    for folder, dirs, files in _app_files(root, app_paths):
+        for name in files:
+            if name.endswith(".deps.json"):
+                path = os.path.join(folder, name)
+                libraries = _json(path, "libraries")
+                for key in libraries if isinstance(libraries, dict) else ():
+                    package, dummy, version = key.partition("/")
+                    if package.lower() == DOTNET_NAME:
+                        found.append(_entry("dotnet", version, path))
+        base = os.path.basename(folder)
+        if base.lower() == DOTNET_NAME:  # NuGet global packages: microsoft.azure.devices.client/<version>/
+            found += [_entry("dotnet", d, os.path.join(folder, d)) for d in sorted(dirs) if version_key(d)]
+            dirs[:] = []
+        elif base.lower().startswith(DOTNET_NAME + ".") and version_key(base[len(DOTNET_NAME) + 1:]):
+            found.append(_entry("dotnet", base[len(DOTNET_NAME) + 1:], folder))  # packages.config layout
+            dirs[:] = []
     return found
 
 

@@ -60,3 +60,25 @@ def test_every_language_in_its_layout(tmp_path):
 
 def test_nothing_found_in_an_empty_image(tmp_path):
     assert sdks.find_sdks(str(tmp_path), app_paths=["/missing"]) == []
+
+
+def test_an_image_is_read_as_the_image_sees_itself_and_special_files_never_block(tmp_path):
+    import os
+    host = tmp_path / "host"
+    write(host / "site-packages/azure_iot_device-2.14.0.dist-info/METADATA", "Version: 2.14.0\n")
+    write(host / "package.json", json.dumps({"version": "1.18.4"}))
+    image = tmp_path / "image"
+    # an absolute link in the image means the image's own (missing) folder, never this host's
+    (image / "opt/app/lib/python3.11").mkdir(parents=True)
+    (image / "opt/app/lib/python3.11/site-packages").symlink_to(str(host / "site-packages"))
+    modules = image / "srv/app/node_modules/azure-iot-device"
+    modules.mkdir(parents=True)
+    (modules / "package.json").symlink_to(str(host / "package.json"))
+    fifo_app = image / "srv/fifo/node_modules/azure-iot-device"
+    fifo_app.mkdir(parents=True)
+    os.mkfifo(str(fifo_app / "package.json"))
+    os.mkfifo(str(image / "srv/fifo/app.deps.json"))
+    os.mkfifo(str(image / "srv/fifo/fat.jar"))
+    found = sdks.find_sdks(str(image), python_paths=["/opt/app"], app_paths=["/srv"])
+    assert [e for e in found if e["version"] is not None] == []
+    assert all(str(host) not in e["path"] for e in found)
