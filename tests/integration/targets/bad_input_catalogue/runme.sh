@@ -28,5 +28,5 @@ openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=Catalogue 
   -keyout "$CATALOGUE_FILES/leaf.key" -out "$CATALOGUE_FILES/leaf.pem" 2>/dev/null
 echo "this is not a certificate" > "$CATALOGUE_FILES/garbage.txt"
 
-ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue_wt-installed.yml "$@"
+ansible-playbook -i "${INVENTORY_PATH:-localhost,}" catalogue_azure_settings.yml "$@"
 unshare -m --propagation private ../setup_trust_store/files/private_trust_store.sh "$0" --in-store "$@"
