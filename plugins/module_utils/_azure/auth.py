@@ -376,8 +376,9 @@ def plan_credential(settings):
     return plan
 
 
-def build_credential(plan):
-    """Instantiate the azure-identity credential of a plan (no token is requested yet)."""
+def build_credential(plan, waiter=None):
+    """Instantiate the azure-identity credential of a plan (no token is requested yet); with a waiter, its token
+    requests are bounded by the task's deadline too."""
     try:
         identity = importlib.import_module('azure.identity')
     except ImportError as exc:
@@ -390,8 +391,12 @@ def build_credential(plan):
     if plan.class_name == 'CertificateCredential':
         # azure-identity would block on a FIFO and read a huge file whole: refuse both by name first.
         check_client_certificate(plan.kwargs['certificate_path'], plan.thumbprint, plan.origin)
+    kwargs = dict(plan.kwargs)
+    if waiter is not None:
+        from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.client import credential_kwargs
+        kwargs.update(credential_kwargs(plan.class_name, waiter))
     try:
-        return credential_class(**plan.kwargs)
+        return credential_class(**kwargs)
     except (ValueError, OSError, TypeError) as exc:
         # e.g. an unreadable or malformed certificate file
         raise DpsTlsError('Cannot set up Azure credentials (%s): %s' % (plan.describe(), exc),

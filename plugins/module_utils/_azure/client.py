@@ -8,6 +8,8 @@ deadline, so that `timeout` bounds the whole task.
 
 from __future__ import annotations
 
+import functools
+
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure.errors import AzureTimeoutError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import MissingDependencyError
 
@@ -84,6 +86,20 @@ def retry_policy(waiter):
     return _deadline_retry_policy_class()(
         waiter, retry_total=RETRY_TOTAL, retry_status=RETRY_TOTAL, retry_backoff_factor=RETRY_BACKOFF_FACTOR,
         retry_backoff_max=RETRY_BACKOFF_MAX)
+
+
+def credential_kwargs(class_name, waiter):
+    """Keyword arguments that put a credential's own token requests under the task's deadline.
+
+    azure-identity builds its pipeline with retry_policy_class when given one. The managed identity credential sets
+    its own (IMDS's retry rules), so it keeps them, with each connect and read cut to the time left.
+    """
+    left = max(1, int(waiter.remaining()))
+    if class_name == 'AzureCliCredential':
+        return {'process_timeout': left}
+    if class_name == 'ManagedIdentityCredential':
+        return {'connection_timeout': left, 'read_timeout': left}
+    return {'retry_policy_class': functools.partial(_deadline_retry_policy_class(), waiter)}
 
 
 def client_kwargs(settings, waiter):

@@ -27,6 +27,7 @@ class AzureModule:
         self._settings = None
         self._plan = None
         self._waiter = None
+        self._credential = None
 
     def waiter(self):
         """The task's one overall deadline (option timeout, when the module has one), started at the first call."""
@@ -48,10 +49,15 @@ class AzureModule:
             self._plan = plan
         return self._plan
 
+    def credential(self):
+        """The plan's azure-identity credential, built once; its token requests share the task's deadline."""
+        if self._credential is None:
+            self._credential = auth.build_credential(self.credential_plan(), self.waiter())
+        return self._credential
+
     def dps_client(self):
         plan = self.credential_plan()
-        credential = auth.build_credential(plan)
-        return client.dps_client(self._settings, credential, plan.subscription_id, self.waiter())
+        return client.dps_client(self._settings, self.credential(), plan.subscription_id, self.waiter())
 
     def azure_errors(self, operation):
         """Context manager: Azure SDK exceptions in the block become one clear collection error."""

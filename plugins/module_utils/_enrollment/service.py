@@ -86,7 +86,6 @@ class ServiceApi:
         self.where = dict(provisioning_service_name=self.dps_name, resource_group_name=params['resource_group'])
         self.host = self._service_host()
         self.base_url = service_url(params, self.host)
-        self.timeout = params.get('timeout') or 120
         self._pipeline = None
 
     def _service_host(self):
@@ -134,7 +133,7 @@ class ServiceApi:
                 raise MissingDependencyError('azure-core', 'to call the DPS service API', error=exc)
             signature = self._signature() if self.params.get('auth_mode') == 'shared_access_key' else None
             # The same credential choice as ARM's (auth_source and friends), asked for the service API's audience.
-            credential = None if signature else auth.build_credential(self.azure.credential_plan())
+            credential = None if signature else self.azure.credential()
             settings = auth.AzureSettings(self.params)
             self._pipeline = PipelineClient(self.base_url, policies=_policies(credential, signature, self.azure.waiter()),
                                             transport=RequestsTransport(**settings.transport_kwargs()))

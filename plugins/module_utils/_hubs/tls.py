@@ -21,9 +21,9 @@ def _hub_client(azure):
                                                           '(linked_hub_tls)', error=exc)
     plan = azure.credential_plan()
     settings = auth.AzureSettings(azure.params)
-    kwargs = client.client_kwargs(settings, azure.params.get('timeout') or 120)
+    kwargs = client.client_kwargs(settings, azure.waiter())
     kwargs.pop('api_version', None)  # the option names a DPS api-version, not an IoT Hub one
-    return IotHubClient(auth.build_credential(plan), plan.subscription_id, **kwargs)
+    return IotHubClient(azure.credential(), plan.subscription_id, **kwargs)
 
 
 def hub_floors(azure):

@@ -100,3 +100,19 @@ def test_a_write_whose_answer_was_lost_is_counted(server):
     with pytest.raises(ServiceResponseError):
         send(server, 'GET', 30, w)
     assert w.lost_answers == 0
+
+
+@pytest.mark.parametrize('class_name, kwargs', [
+    ('ClientSecretCredential', dict(tenant_id='tenant', client_id='client', client_secret='secret')),
+    ('WorkloadIdentityCredential', dict(tenant_id='tenant', client_id='client', token_file_path='/nonexistent')),
+    ('AzurePipelinesCredential', dict(tenant_id='tenant', client_id='client', service_connection_id='connection',
+                                      system_access_token='token')),
+    ('ManagedIdentityCredential', dict()),
+    ('AzureCliCredential', dict()),
+])
+def test_every_credential_takes_the_task_deadline(class_name, kwargs, monkeypatch):
+    import azure.identity
+    monkeypatch.setenv('SYSTEM_OIDCREQUESTURI', 'https://dev.azure.com/org/_apis/oidc')
+    deadline = client.credential_kwargs(class_name, waiter.Waiter(30))
+    assert deadline
+    getattr(azure.identity, class_name)(**dict(kwargs, **deadline))
