@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import auth
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.tests.unit.pki import certificate, key_pem, pem
 
 SUB = '00000000-0000-0000-0000-000000000001'
 TENANT = '00000000-0000-0000-0000-00000000000t'
@@ -293,12 +294,10 @@ def test_client_certificate_that_is_a_fifo_is_refused_before_azure_identity_read
 def test_thumbprint_of_azure_azcollection_is_checked(tmp_path):
     import hashlib
     import ssl
-    from cryptography.hazmat.primitives import serialization
-    pem = _self_signed_pem(serialization.NoEncryption())
+    cert, key = certificate('sp', ca=None, key_type='rsa')
     path = tmp_path / 'sp.pem'
-    path.write_bytes(pem)
-    cert = pem.decode()[pem.decode().index('-----BEGIN CERTIFICATE-----'):]
-    thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(cert)).hexdigest()
+    path.write_text(key_pem(key) + pem(cert))
+    thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem(cert))).hexdigest()
     p = plan(dict(SP, client_certificate_path=str(path), thumbprint=thumbprint.lower()))
     assert auth.build_credential(p) is not None
     p = plan(dict(SP, client_certificate_path=str(path), thumbprint='00' * 20))
@@ -377,32 +376,16 @@ def test_certificate_password_is_no_log_and_x509_certificate_path_is_an_alias():
 
 
 def test_encrypted_certificate_builds_with_its_password(tmp_path):
-    from cryptography.hazmat.primitives import serialization
     from azure.identity import CertificateCredential
-    pem = _self_signed_pem(serialization.BestAvailableEncryption(b'pfx-pass'))
+    cert, key = certificate('sp', ca=None, key_type='rsa')
     path = tmp_path / 'sp.pem'
-    path.write_bytes(pem)
+    path.write_text(key_pem(key, 'pfx-pass') + pem(cert))
     p = plan(dict(SP, client_certificate_path=str(path)), environ=dict(AZURE_CLIENT_CERTIFICATE_PASSWORD='pfx-pass'))
     assert isinstance(auth.build_credential(p), CertificateCredential)
     p = plan(dict(SP, client_certificate_path=str(path)))
     with pytest.raises(DpsTlsError) as err:
         auth.build_credential(p)
     assert err.value.details['error_kind'] == 'authentication'
-
-
-def _self_signed_pem(encryption):
-    import datetime
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, 'sp')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    return key_pem + cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.mark.parametrize('value', [
@@ -473,14 +456,14 @@ def test_ca_bundle_without_a_loadable_certificate_is_refused(tmp_path, content):
 
 
 def test_ca_bundle_with_a_private_key_is_refused_without_showing_it(tmp_path):
-    from cryptography.hazmat.primitives import serialization
-    pem = _self_signed_pem(serialization.NoEncryption())
+    cert, key = certificate('sp', ca=None, key_type='rsa')
+    bundle = key_pem(key) + pem(cert)
     path = tmp_path / 'ca.pem'
-    path.write_bytes(pem)
+    path.write_text(bundle)
     with pytest.raises(InvalidInputError) as err:
         auth.AzureSettings(dict(ca_bundle=str(path)), environ={})
     assert 'private key' in err.value.message
-    assert pem.decode().splitlines()[1] not in err.value.message
+    assert bundle.splitlines()[1] not in err.value.message
 
 
 def test_ca_bundle_that_is_not_a_regular_file_is_refused(tmp_path):

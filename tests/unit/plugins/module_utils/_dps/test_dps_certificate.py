@@ -17,34 +17,13 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.iotops.dps_tls.plugins.module_utils._azure import errors
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._dps import certificate, proof
+from ansible_collections.iotops.dps_tls.tests.unit.pki import certificate as make_certificate, key_pem, pem
 
 NOW = datetime.datetime(2026, 11, 29, 6, 0, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
+VALID = dict(not_before=NOW - DAY, not_after=NOW + 3650 * DAY)
 
-
-def make_ca(key=None, cn='Test Root CA', is_ca=True, not_before=NOW - DAY, not_after=NOW + 3650 * DAY,
-            constraints=True):
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after))
-    if constraints:
-        builder = builder.add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-    signer_hash = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return builder.sign(key, signer_hash), key
-
-
-def pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
-
-
-def key_pem(key, passphrase=None):
-    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-                  else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
-
-
-CA, CA_KEY = make_ca()
+CA, CA_KEY = make_certificate('Test Root CA', **VALID)
 
 
 def params(**overrides):
@@ -116,7 +95,7 @@ def test_a_certificate_with_its_key_is_refused_without_showing_the_key(tmp_path,
 
 
 def test_two_certificates():
-    refused('certificate', 'holds 2 certificates', certificate=pem(CA) + pem(make_ca(cn='Other')[0]))
+    refused('certificate', 'holds 2 certificates', certificate=pem(CA) + pem(make_certificate('Other', **VALID)[0]))
 
 
 def test_broken_pem_block():
@@ -130,23 +109,25 @@ def test_base64_der_without_headers():
 
 
 def test_not_a_ca():
-    refused('certificate', 'not a CA', certificate=pem(make_ca(is_ca=False)[0]))
+    refused('certificate', 'not a CA', certificate=pem(make_certificate('Test Root CA', ca=False, **VALID)[0]))
 
 
 def test_no_basic_constraints():
-    refused('certificate', 'not a CA', certificate=pem(make_ca(constraints=False)[0]))
+    refused('certificate', 'not a CA', certificate=pem(make_certificate('Test Root CA', ca=None, **VALID)[0]))
 
 
 def test_expired():
-    refused('certificate', 'expired', certificate=pem(make_ca(not_before=NOW - 10 * DAY, not_after=NOW - DAY)[0]))
+    expired = make_certificate('Test Root CA', not_before=NOW - 10 * DAY, not_after=NOW - DAY)[0]
+    refused('certificate', 'expired', certificate=pem(expired))
 
 
 def test_not_yet_valid():
-    refused('certificate', 'not valid before', certificate=pem(make_ca(not_before=NOW + DAY)[0]))
+    future = make_certificate('Test Root CA', not_before=NOW + DAY, not_after=NOW + 3650 * DAY)[0]
+    refused('certificate', 'not valid before', certificate=pem(future))
 
 
 def test_expiring_soon_warns():
-    want = desired(certificate=pem(make_ca(not_after=NOW + 10 * DAY)[0]))
+    want = desired(certificate=pem(make_certificate('Test Root CA', not_before=NOW - DAY, not_after=NOW + 10 * DAY)[0]))
     assert len(want.warnings) == 1 and 'expires in 10 days' in want.warnings[0]
 
 
@@ -208,7 +189,7 @@ def test_absent_needs_no_certificate():
 
 
 def test_verification_certificate_by_another_key():
-    other_ca, other_key = make_ca(cn='Test Root CA')
+    other_ca, other_key = make_certificate('Test Root CA', **VALID)
     signed = proof.verification_certificate(other_ca, other_key, 'ABC123')
     refused('verification_certificate', 'not issued and signed', verification_certificate=signed, verified=True)
 
@@ -228,7 +209,7 @@ def test_verification_certificate_accepted():
     ed25519.Ed25519PrivateKey.generate(),
 ], ids=['ec', 'rsa', 'ed25519'])
 def test_verification_certificate_is_signed_by_the_ca_with_the_code_as_cn(key):
-    ca, ca_key = make_ca(key=key)
+    ca, ca_key = make_certificate('Test Root CA', key=key, **VALID)
     signed = x509.load_pem_x509_certificate(proof.verification_certificate(ca, ca_key, 'C0DE42', now=NOW).encode())
     signed.verify_directly_issued_by(ca)
     assert signed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == 'C0DE42'
@@ -401,7 +382,7 @@ def test_verification_certificate_without_a_pending_code_is_refused_before_any_w
     for check_mode in (True, False):
         api = FakeApi(want)
         if stored:
-            api.stored = service_view(desired(certificate=pem(make_ca(cn='Other CA')[0])))
+            api.stored = service_view(desired(certificate=pem(make_certificate('Other CA', **VALID)[0])))
         with pytest.raises(InvalidInputError) as caught:
             certificate.ensure_certificate(api, want, check_mode=check_mode)
         assert caught.value.option == 'verification_certificate'

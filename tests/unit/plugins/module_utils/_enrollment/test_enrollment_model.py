@@ -4,26 +4,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._enrollment import model
-
-
-def pem(common_name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+from ansible_collections.iotops.dps_tls.tests.unit.pki import certificate, pem
 
 
 def params(**overrides):
@@ -68,9 +53,9 @@ def test_bad_input_names_the_option(overrides, option, says):
 
 
 def test_an_individual_certificate_must_carry_the_registration_id_as_cn():
+    text = pem(certificate('gateway-2', ca=None)[0])
     with pytest.raises(InvalidInputError) as caught:
-        model.DesiredEnrollment(params(name='gateway-1', certificate=pem('gateway-2'), ca_certificate=None),
-                                individual=True)
+        model.DesiredEnrollment(params(name='gateway-1', certificate=text, ca_certificate=None), individual=True)
     assert caught.value.option == 'certificate'
     assert 'CN (gateway-2) must be the registration id gateway-1' in caught.value.reason
 
@@ -87,7 +72,7 @@ def test_the_put_body_keeps_what_dps_holds_and_lays_the_users_fields_over_it():
 
 
 def test_a_group_read_back_with_only_the_certificate_info_block_compares_equal():
-    text = pem('line-int')
+    text = pem(certificate('line-int', ca=None)[0])
     desired = model.DesiredEnrollment(params(ca_certificate=None, signing_certificate=text), individual=False)
     facts = desired.certificate
     raw = {'enrollmentGroupId': 'fleet', 'etag': '"2"', 'provisioningStatus': 'enabled',

@@ -4,35 +4,14 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from xml.etree import ElementTree
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness import pinning, report
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
-
-
-def certificate(name, issuer=None, ca=True):
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    signer_key, signer_name = (issuer[1], issuer[0].subject) if issuer else (key, subject)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(signer_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .sign(signer_key, hashes.SHA256()))
-    return cert, key
-
-
-def pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+from ansible_collections.iotops.dps_tls.tests.unit.pki import certificate, pem
 
 
 def test_pinned_certificates_by_kind(tmp_path):

@@ -1,46 +1,45 @@
 # Copyright: iotops.dps_tls contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A small test PKI and real TLS servers in this process, on loopback."""
+"""Certificates made fresh for each test run, and real TLS servers in this process, on loopback."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import ssl
 import threading
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
-DAY = datetime.timedelta(days=1)
+from ansible_collections.iotops.dps_tls.tests.unit.pki import DAY, NOW, certificate, key_pem, pem
 
 
-def make_certificate(cn, key, issuer=None, ca=False, not_after=None):
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    issuer_cert, issuer_key = issuer or (None, key)
-    builder = (x509.CertificateBuilder().subject_name(name)
-               .issuer_name(issuer_cert.subject if issuer_cert else name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(NOW - DAY).not_valid_after(not_after or NOW + 90 * DAY)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("dps.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
+class Made(object):
+    def __init__(self, cert):
+        self.cert = cert
+        self.pem = pem(cert)
+        self.der = cert.public_bytes(serialization.Encoding.DER)
+        self.sha256 = ":".join("%02X" % b for b in cert.fingerprint(hashes.SHA256()))
 
 
-def pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+@pytest.fixture(scope="session")
+def certs():
+    """A root, a leaf, and every kind of wrong certificate."""
+    keys = [ec.generate_private_key(ec.SECP256R1()) for dummy in range(6)]
+    root = certificate("unit root", keys[0])
+    made = {
+        "root": Made(root[0]),
+        "other": Made(certificate("unit other root", keys[1])[0]),
+        "not_ca": Made(certificate("unit not a CA", keys[2], ca=False)[0]),
+        "no_constraints": Made(certificate("unit no constraints", keys[3], ca=None)[0]),
+        "expired": Made(certificate("unit expired", keys[4], not_before=NOW - 10 * DAY, not_after=NOW - 8 * DAY)[0]),
+        "intermediate": Made(certificate("unit intermediate", keys[5], issuer=root)[0]),
+        # claims to be self-signed (issuer == subject) but is signed by another key
+        "forged": Made(certificate("unit forged", keys[5], issuer=(certificate("unit forged", keys[5])[0], keys[0]))[0]),
+    }
+    made["key_pem"] = key_pem(keys[0])
+    return made
 
 
 @pytest.fixture(scope="session")
@@ -48,16 +47,16 @@ def pki(tmp_path_factory):
     """Paths: root (ca_file), rsa/ecdsa leaf chain and key files."""
     directory = tmp_path_factory.mktemp("pki")
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root = make_certificate("unit test root", root_key, ca=True, not_after=NOW + 365 * DAY)
-    paths = {"root": directory / "root.pem", "root_der": root.public_bytes(serialization.Encoding.DER)}
-    paths["root"].write_bytes(pem(root))
+    root = certificate("unit test root", root_key, not_after=NOW + 365 * DAY)
+    paths = {"root": directory / "root.pem", "root_der": root[0].public_bytes(serialization.Encoding.DER)}
+    paths["root"].write_text(pem(root[0]))
     for name, key in (("rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
                       ("ecdsa", ec.generate_private_key(ec.SECP384R1()))):
-        leaf = make_certificate("dps.test", key, (root, root_key))
+        leaf = certificate("dps.test", key, issuer=root, ca=False, not_after=NOW + 90 * DAY, san=True)[0]
         paths[name] = directory / (name + ".pem")
-        paths[name].write_bytes(pem(leaf))
+        paths[name].write_text(pem(leaf))
         paths[name + "_key"] = directory / (name + ".key")
-        paths[name + "_key"].write_bytes(key_pem(key))
+        paths[name + "_key"].write_text(key_pem(key))
         paths[name + "_der"] = leaf.public_bytes(serialization.Encoding.DER)
     return paths
 
