@@ -85,7 +85,7 @@ enrollment:
       description: The device id in the IoT hub, or null (the registration id is used).
       type: str
     certificate:
-      description: The device certificate (C(subject), C(sha256), C(not_after)).
+      description: The device certificate (C(subject), C(sha256) as colon-separated upper-case hex, C(not_after)).
       type: dict
     provisioning_status:
       description: V(enabled) or V(disabled).
@@ -121,7 +121,7 @@ enrollment:
   sample:
     name: gateway-017
     device_id: gateway-017
-    certificate: {subject: CN=gateway-017, sha256: 4F0C9A..., not_after: "2027-11-30T10:00:00+00:00"}
+    certificate: {subject: CN=gateway-017, sha256: "4F:0C:9A:...", not_after: "2027-11-30T10:00:00+00:00"}
     provisioning_status: enabled
     allocation_policy: static
     iot_hubs: [edge-hub.azure-devices.net]

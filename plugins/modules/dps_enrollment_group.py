@@ -106,7 +106,7 @@ enrollment:
       description: The CA certificate the group refers to, or null.
       type: str
     signing_certificate:
-      description: The group's own intermediate (C(subject), C(sha256), C(not_after)), or null.
+      description: The group's own intermediate (C(subject), C(sha256) as colon-separated upper-case hex, C(not_after)), or null.
       type: dict
     provisioning_status:
       description: V(enabled) or V(disabled).

@@ -56,7 +56,7 @@ enrollments:
   sample:
     - name: gateway-017
       device_id: gateway-017
-      certificate: {subject: CN=gateway-017, sha256: 4F0C9A..., not_after: "2027-11-30T10:00:00+00:00"}
+      certificate: {subject: CN=gateway-017, sha256: "4F:0C:9A:...", not_after: "2027-11-30T10:00:00+00:00"}
       provisioning_status: enabled
       registration_state: null
       etag: '"2a00c7f4-0000-0d00-0000-66a1b2c30000"'
