@@ -51,6 +51,13 @@ must_refuse() {  # must_refuse NAME EXPECTED-TEXT ansible-playbook arguments...
 ANSIBLE_HOST_PATTERN_MISMATCH=warning must_refuse no_hosts "the reports cover no device" "${inventory[@]}" "$collection/playbooks/site.yml" \
   -e readiness_hosts=no-such-group -e "readiness_report_dir=$work/none" "${provision[@]}" "$@"
 
+# site.yml with tls_readiness_gate=false on a fleet with a device that is not ready: the audit only reports (the
+# gate play does not fail), yet the provisioning play finds no passed verdict and refuses.
+"$python" "$collection/hack/simulated_devices.py" --count 2 --missing-roots 1 --out "$work/unready" >/dev/null
+must_refuse report_only "No passed readiness verdict" -i "$work/unready/inventory.yml" "$collection/playbooks/site.yml" \
+  -e tls_readiness_gate=false -e "readiness_report_dir=$work/report-only" "${provision[@]}" "$@"
+grep -q "1 of 2" "$work/report-only/readiness.md" || grep -q "not ready" "$work/report-only/readiness.md"
+
 merge=("$collection/playbooks/gated_provision.yml" -e readiness_expected_slices=3 -e "readiness_report_dir=$work/merged"
        "${provision[@]}")
 # A missing slice.
