@@ -31,6 +31,8 @@ def problems(root, name, text):
     for line in code_lines(text):
         if line.startswith("make ") or line.startswith("#"):
             continue
+        if re.search(r"\btemplate:\s*\S+@\w+", line):
+            continue  # an Azure Pipelines template in a repository resource: a path in that repository
         for path in re.findall(r"\$COLLECTION/([\w./*-]+)", line):
             if not glob.glob(os.path.join(root, path)):
                 yield "%s: %s is not in the installed collection: %s" % (name, path, line)
