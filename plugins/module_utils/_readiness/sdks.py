@@ -96,8 +96,7 @@ def _walk(top):
 def _app_files(root, app_paths, extra_tops=()):
     """(folder, dirs, files) of every folder under the app paths (and extra_tops), as the image names them."""
     for top in list(extra_tops) + list(app_paths):
-        for entry in _walk(_inside(root, top)):
-            yield entry
+        yield from _walk(_inside(root, top))
 
 
 def _metadata_version(path):
