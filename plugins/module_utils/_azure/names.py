@@ -46,7 +46,7 @@ RESOURCE_GROUP = NameRule(
     r'[\w().-]{0,89}[\w()-]',
     'a resource group name has 1-90 letters, digits, underscores, hyphens, periods and parentheses, and does not '
     'end with a period')
-# FACTS: 3-64 letters, digits, hyphens; starts and ends with a letter or digit; not all digits.
+# DPS instance names: 3-64 letters, digits, hyphens; starts and ends with a letter or digit; not all digits.
 DPS_NAME = NameRule(
     'DPS instance name',
     r'[A-Za-z0-9][A-Za-z0-9-]{1,62}[A-Za-z0-9]',
