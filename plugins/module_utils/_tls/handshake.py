@@ -124,11 +124,12 @@ def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify
                      stopped=stopped)
 
 
-def handshake(spec, context, wanted=None, until=UNTIL_DONE):
+def handshake(spec, context, wanted=None, until=UNTIL_DONE, connected=None):
     """Handshake as a HandshakeSpec says and return a Handshake.
 
     wanted(client_hello) returns why our ClientHello lacks what the probe is about, or None. until says how far
     to go (UNTIL_*); a handshake stopped early is accepted but not completed, and sends nothing more.
+    connected() is called once the TCP connection is up, before the ClientHello is sent.
     """
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_hostname=spec.server_name or None)
@@ -141,6 +142,8 @@ def handshake(spec, context, wanted=None, until=UNTIL_DONE):
     except OSError as exc:
         return _result(CONNECT_FAILED, exc.strerror or str(exc))
     try:
+        if connected is not None:
+            connected()
         exchange = _Exchange(sock=sock, tls=tls, bios=(incoming, outgoing), deadline=deadline)
         return exchange.run(pending, spec.timeout, verify=context.verify_mode != ssl.CERT_NONE, until=until)
     finally:

@@ -202,14 +202,24 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
 
 def _audit(runner, rules, ca_file, where):
     """The first handshake alone, then every other one at once. The groups and the chain are probed as for an
-    endpoint that accepts every policy suite, DPS itself; for one that does not, again with the suites it accepts."""
+    endpoint that accepts every policy suite, DPS itself; for one that does not, again with the suites it accepts.
+
+    The plain chain handshake takes two round trips when the server asks for a client certificate: it starts as
+    soon as the first is connected (behind it, for a server that takes one connection at a time)."""
     every_suite = list(policy_suites(rules))
+    plain_plan, plain = _plain_plan(runner, every_suite), []
     with ThreadPoolExecutor(max_workers=runner.concurrency) as pool:
-        started = pool.submit(handshake, runner.spec, client_context(**runner.credentials), until=UNTIL_CHAIN)
+        started = pool.submit(handshake, runner.spec, client_context(**runner.credentials), until=UNTIL_CHAIN,
+                              connected=lambda: plain.append(pool.submit(runner.one, plain_plan)))
         one, read_one = _round_one(runner, rules)
-        two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file)
-        first = _answered(started.result(), runner.spec.timeout, *where)
-        results = list(pool.map(runner.one, one + two))
+        two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file, plain=plain_plan)
+        try:
+            first = _answered(started.result(), runner.spec.timeout, *where)
+        except DpsTlsError:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        results = list(pool.map(runner.one, one + two[1:]))
+    results.insert(len(one), plain[0].result())
     seen = read_one(results[:len(one)])
     if seen["accepted_policy"] != every_suite:
         two, read_two = _round_two(runner, rules, seen["accepted_policy"], ca_file=ca_file)
@@ -246,28 +256,39 @@ def _round_one(runner, rules):
     return protocol_plans + suite_plans, read
 
 
-def _round_two(runner, rules, accepted_policy, ca_file):
-    """The groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it."""
+def _device(accepted_policy):
+    """How a DPS device connects: TLS 1.2 and the policy suites (everything, when the endpoint accepts none)."""
+    if not accepted_policy:
+        return {}
+    return {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
+            "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
+
+
+def _plain_plan(runner, accepted_policy):
+    """The chain as a DPS device gets it, unverified: to the end only when the server asks for a certificate."""
+    return runner.plan(None, until=UNTIL_CLIENT_CERTIFICATE, **_device(accepted_policy))
+
+
+def _round_two(runner, rules, accepted_policy, ca_file, plain=None):
+    """The chain as a DPS device gets it (the plain handshake first, unless already planned), and the groups for
+    the ECDHE suites the endpoint accepts."""
     ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
     group_plans = []
     if ecdhe:
         group_plans = [runner.plan(_offers_group(g.code), min_protocol="TLSv1.2", max_protocol="TLSv1.2",
                                    ciphers=ecdhe, group=g.openssl_name) for g in rules.ecdhe_groups]
-    device = {}
-    if accepted_policy:
-        device = {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
-                  "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
+    device = _device(accepted_policy)
     chain_plans = [
-        runner.plan(None, until=UNTIL_CLIENT_CERTIFICATE, **device),
+        plain or _plain_plan(runner, accepted_policy),
         runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, **device),
         runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, check_hostname=True, **device),
     ]
 
     def read(results):
-        plain, verified, named = results[len(group_plans):]
-        return {"groups": _group_entries(rules, group_plans, results[:len(group_plans)]),
+        plain, verified, named = results[:len(chain_plans)]
+        return {"groups": _group_entries(rules, group_plans, results[len(chain_plans):]),
                 "plain": plain, "verified": verified, "named": named}
-    return group_plans + chain_plans, read
+    return chain_plans + group_plans, read
 
 
 def _findings(rules, seen, first, expected, client_cert, now):
