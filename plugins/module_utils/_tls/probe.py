@@ -19,7 +19,7 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import (
-    builtin_root_name, describe_chain, root_fingerprint)
+    builtin_root_name, describe_chain, load_parser, root_fingerprint)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import check_endpoint
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
     ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, UNTIL_CHAIN, UNTIL_CLIENT_CERTIFICATE,
@@ -213,6 +213,7 @@ def _audit(runner, rules, ca_file, where):
                               connected=lambda: plain.append(pool.submit(runner.one, plain_plan)))
         one, read_one = _round_one(runner, rules)
         two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file, plain=plain_plan)
+        load_parser()  # while the first handshake is in flight
         try:
             first = _answered(started.result(), runner.spec.timeout, *where)
         except DpsTlsError:
