@@ -27,11 +27,13 @@ TIMEOUT = "timeout"            # no ServerHello before the deadline
 CONNECT_FAILED = "connect_failed"
 
 # How far a handshake goes. A probe stops once it has what it is about: one round trip less per handshake.
-UNTIL_DONE = "done"                  # the whole handshake
-UNTIL_SERVER_HELLO = "server_hello"  # the ServerHello: the protocol and suite the server chose
-UNTIL_CHAIN = "chain"                # TLS 1.2: the server's first flight, its chain checked (TLS 1.3: the end)
-UNTIL_CLIENT_CERTIFICATE = "client_certificate"  # as UNTIL_CHAIN, but to the end when the server asks for a
-                                                 # client certificate: only the end says whether it took ours
+# UNTIL_DONE: the whole handshake. UNTIL_SERVER_HELLO: the protocol and suite the server chose. UNTIL_CHAIN: in
+# TLS 1.2 the server's first flight, its chain checked (TLS 1.3 ends there anyway). UNTIL_CLIENT_CERTIFICATE: as
+# UNTIL_CHAIN, but to the end when the server asks for a client certificate: only the end says if it took ours.
+UNTIL_DONE = "done"
+UNTIL_SERVER_HELLO = "server_hello"
+UNTIL_CHAIN = "chain"
+UNTIL_CLIENT_CERTIFICATE = "client_certificate"
 
 # Where one handshake goes and how long it may take, connection included.
 HandshakeSpec = namedtuple("HandshakeSpec", ["address", "server_name", "timeout"])
