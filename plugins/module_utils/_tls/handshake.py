@@ -106,6 +106,11 @@ def _peer_chain(tls, verified):
     return [leaf] if leaf else []
 
 
+def _chain_readable(tls):
+    """Python 3.10+ reads the peer's chain before the handshake ends; older ones only once it is done."""
+    return any(hasattr(holder, "get_unverified_chain") for holder in (tls, getattr(tls, "_sslobj", None)))
+
+
 def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify_error=None, verify=False,
             stopped=False):
     flight = flight or ServerFlight()
@@ -219,6 +224,8 @@ class _Exchange(object):
         """The server's first flight is read (ServerHelloDone, so its certificate is checked) and the rest of the
         handshake would prove nothing the probe is about."""
         requested = self.flight.certificate_requested
+        if not _chain_readable(self.tls):
+            return False
         if until == UNTIL_CHAIN:
             return requested is not None
         return until == UNTIL_CLIENT_CERTIFICATE and requested is False

@@ -204,21 +204,22 @@ def _audit(runner, rules, ca_file, where):
     """The first handshake alone, then every other one at once. The groups and the chain are probed as for an
     endpoint that accepts every policy suite, DPS itself; for one that does not, again with the suites it accepts.
 
-    The plain chain handshake takes two round trips when the server asks for a client certificate: it starts as
-    soon as the first is connected (behind it, for a server that takes one connection at a time)."""
+    The plain chain handshake takes two round trips when the server asks for a client certificate: given a
+    second worker, it starts as soon as the first is connected (behind it, for a server that takes one connection
+    at a time)."""
     every_suite = list(policy_suites(rules))
     plain_plan, plain = _plain_plan(runner, every_suite), []
     with ThreadPoolExecutor(max_workers=runner.concurrency) as pool:
+        def beside():
+            plain.append(pool.submit(runner.one, plain_plan))
         started = pool.submit(handshake, runner.spec, client_context(**runner.credentials), until=UNTIL_CHAIN,
-                              connected=lambda: plain.append(pool.submit(runner.one, plain_plan)))
+                              connected=beside if runner.concurrency > 1 else None)
         one, read_one = _round_one(runner, rules)
         two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file, plain=plain_plan)
         load_parser()  # while the first handshake is in flight
-        try:
-            first = _answered(started.result(), runner.spec.timeout, *where)
-        except DpsTlsError:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        first = _answered(started.result(), runner.spec.timeout, *where)
+        if not plain:
+            beside()
         results = list(pool.map(runner.one, one + two[1:]))
     results.insert(len(one), plain[0].result())
     seen = read_one(results[:len(one)])

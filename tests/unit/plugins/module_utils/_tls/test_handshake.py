@@ -68,6 +68,13 @@ def test_a_chain_probe_goes_to_the_end_when_the_server_asks_for_a_client_certifi
     assert result.stopped and result.certificate_requested is False
 
 
+def test_where_the_chain_shows_only_at_the_end_a_chain_probe_goes_there(tls_server, monkeypatch):
+    monkeypatch.setattr(hs, "_chain_readable", lambda tls: False)  # Python 3.8 and 3.9
+    result = hs.handshake(hs.HandshakeSpec(tls_server().address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CHAIN)
+    assert result.completed and not result.stopped and result.unverified_chain
+
+
 def test_refused_suite(tls_server):
     server = tls_server()
     result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5), hs.client_context(ciphers="AES256-SHA"))

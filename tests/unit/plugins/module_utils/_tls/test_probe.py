@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import probe
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import handshake as hs, probe
 
 
 @pytest.mark.parametrize("options, option, words", [
@@ -123,6 +123,18 @@ def test_a_silent_server_fails_after_one_timeout(silent_server):
     assert "did not answer the TLS handshake within 0.5 seconds" in caught.value.message
     # Only the hang guard: one 0.5 s timeout plus a generous margin, not one per handshake.
     assert time.monotonic() - started < 10
+
+
+def test_with_concurrency_1_a_silent_server_gets_one_handshake(silent_server, monkeypatch):
+    made = []
+
+    def counted(*args, **kwargs):
+        made.append(args)
+        return hs.handshake(*args, **kwargs)
+    monkeypatch.setattr(probe, "handshake", counted)
+    with pytest.raises(DpsTlsError):
+        probe.probe_endpoint("127.0.0.1", silent_server[1], timeout=0.5, concurrency=1)
+    assert len(made) == 1
 
 
 def test_nothing_listening(closed_port):
