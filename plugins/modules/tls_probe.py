@@ -90,9 +90,10 @@ options:
     default: 10
   concurrency:
     description:
-      - How many handshakes run at the same time (1 to 64). Use V(1) for endpoints that limit connections.
+      - How many handshakes run at the same time (1 to 64). The default lets every handshake of a DPS audit run at
+        once. Use V(1) for endpoints that limit connections.
     type: int
-    default: 8
+    default: 32
 notes:
   - Python's C(ssl) cannot offer TLS 1.3 suites one at a time, so TLS 1.3 is probed as a protocol and
     RV(protocols[].cipher_suite) names the suite the server chose.
@@ -404,7 +405,7 @@ def main():
             client_key_passphrase=dict(type="str", no_log=True),
             expected_roots=dict(type="list", elements="str"),
             timeout=dict(type="float", default=10),
-            concurrency=dict(type="int", default=8),
+            concurrency=dict(type="int", default=32),
         ),
         required_by={"client_key": "client_cert", "client_key_passphrase": "client_cert"},
         supports_check_mode=True,

@@ -101,8 +101,13 @@ def tls_server(pki):
     """tls_server(ciphers=..., group=..., leaf='rsa') -> a running server; closed after the test."""
     servers = []
 
-    def start(ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA", group=None, leaf="rsa", tls13=False):
+    def start(ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA", group=None, leaf="rsa", tls13=False,
+              client_certificate=None):
+        """client_certificate: ssl.CERT_OPTIONAL or CERT_REQUIRED to ask for one (issued by the test root)."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if client_certificate is not None:
+            context.load_verify_locations(str(pki["root"]))
+            context.verify_mode = client_certificate
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.maximum_version = ssl.TLSVersion.TLSv1_3 if tls13 else ssl.TLSVersion.TLSv1_2
         context.set_ciphers(ciphers + ":@SECLEVEL=0")

@@ -4,6 +4,8 @@
 
 Names and key types need cryptography. Without it each certificate still gets its SHA-256 fingerprint (from
 the DER bytes), the other fields are null, and the verdict says the certificates were not inspected.
+cryptography takes tens of milliseconds to import, so it is imported on first use: a probe does that while
+its handshakes are in flight (load_parser).
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
-from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import ISO_UTC, describe as _facts
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import normalize_sha256, sha256_of
+
+
+def load_parser():
+    """The certificate parser (_x509.certificate), imported on first use."""
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate
+    return certificate
 
 
 def builtin_root_name(sha256):
@@ -35,7 +42,7 @@ def describe(der, sent_by_server=True):
     """One certificate_chain entry."""
     sha256 = sha256_of(der)
     entry = {"sha256": sha256, "builtin_root": builtin_root_name(sha256), "sent_by_server": sent_by_server}
-    entry.update(_facts(der))
+    entry.update(load_parser().describe(der))
     return entry
 
 
@@ -48,5 +55,5 @@ def describe_chain(verified_chain, unverified_chain):
 
 def days_left(not_after, now):
     """Whole days from now until an ISO 'not_after' (negative once expired)."""
-    end = datetime.datetime.strptime(not_after, ISO_UTC).replace(tzinfo=datetime.timezone.utc)
+    end = datetime.datetime.strptime(not_after, load_parser().ISO_UTC).replace(tzinfo=datetime.timezone.utc)
     return (end - now).total_seconds() / 86400.0

@@ -26,6 +26,15 @@ NOT_OFFERED = "not_offered"    # our TLS stack would not offer it; nothing was s
 TIMEOUT = "timeout"            # no ServerHello before the deadline
 CONNECT_FAILED = "connect_failed"
 
+# How far a handshake goes. A probe stops once it has what it is about: one round trip less per handshake.
+# UNTIL_DONE: the whole handshake. UNTIL_SERVER_HELLO: the protocol and suite the server chose. UNTIL_CHAIN: in
+# TLS 1.2 the server's first flight, its chain checked (TLS 1.3 ends there anyway). UNTIL_CLIENT_CERTIFICATE: as
+# UNTIL_CHAIN, but to the end when the server asks for a client certificate: only the end says if it took ours.
+UNTIL_DONE = "done"
+UNTIL_SERVER_HELLO = "server_hello"
+UNTIL_CHAIN = "chain"
+UNTIL_CLIENT_CERTIFICATE = "client_certificate"
+
 # Where one handshake goes and how long it may take, connection included.
 HandshakeSpec = namedtuple("HandshakeSpec", ["address", "server_name", "timeout"])
 
@@ -40,7 +49,8 @@ Handshake = namedtuple("Handshake", [
     "verify_error",           # (code, message) when certificate verification failed
     "unverified_chain",       # DER certificates as the server sent them
     "verified_chain",         # DER certificates up to the trusted root once verified; None if Python cannot tell
-])
+    "stopped",                # we ended it, having what the probe is about: not completed, and not failed either
+], defaults=(False,))
 
 
 def client_context(min_protocol="TLSv1", max_protocol="TLSv1.3", ciphers="ALL", group=None, verify=False,
@@ -96,7 +106,13 @@ def _peer_chain(tls, verified):
     return [leaf] if leaf else []
 
 
-def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify_error=None, verify=False):
+def _chain_readable(tls):
+    """Python 3.10+ reads the peer's chain before the handshake ends; older ones only once it is done."""
+    return any(hasattr(holder, "get_unverified_chain") for holder in (tls, getattr(tls, "_sslobj", None)))
+
+
+def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify_error=None, verify=False,
+            stopped=False):
     flight = flight or ServerFlight()
     protocol, suite_code = flight.protocol, flight.suite_code
     unverified, verified = [], []
@@ -111,13 +127,16 @@ def _result(outcome, reason=None, flight=None, tls=None, completed=False, verify
         verified = _peer_chain(tls, True) if verify and verify_error is None else []
     return Handshake(outcome=outcome, reason=reason, completed=completed, protocol=protocol, suite_code=suite_code,
                      group_code=flight.group_code, certificate_requested=flight.certificate_requested,
-                     verify_error=verify_error, unverified_chain=unverified, verified_chain=verified)
+                     verify_error=verify_error, unverified_chain=unverified, verified_chain=verified,
+                     stopped=stopped)
 
 
-def handshake(spec, context, wanted=None):
+def handshake(spec, context, wanted=None, until=UNTIL_DONE, connected=None):
     """Handshake as a HandshakeSpec says and return a Handshake.
 
-    wanted(client_hello) returns why our ClientHello lacks what the probe is about, or None.
+    wanted(client_hello) returns why our ClientHello lacks what the probe is about, or None. until says how far
+    to go (UNTIL_*); a handshake stopped early is accepted but not completed, and sends nothing more.
+    connected() is called once the TCP connection is up, before the ClientHello is sent.
     """
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_hostname=spec.server_name or None)
@@ -130,8 +149,10 @@ def handshake(spec, context, wanted=None):
     except OSError as exc:
         return _result(CONNECT_FAILED, exc.strerror or str(exc))
     try:
+        if connected is not None:
+            connected()
         exchange = _Exchange(sock=sock, tls=tls, bios=(incoming, outgoing), deadline=deadline)
-        return exchange.run(pending, spec.timeout, verify=context.verify_mode != ssl.CERT_NONE)
+        return exchange.run(pending, spec.timeout, verify=context.verify_mode != ssl.CERT_NONE, until=until)
     finally:
         sock.close()
 
@@ -163,7 +184,7 @@ class _Exchange(object):
         self.incoming, self.outgoing = bios
         self.flight = ServerFlight()
 
-    def run(self, pending, timeout, verify):
+    def run(self, pending, timeout, verify, until=UNTIL_DONE):
         while True:
             try:
                 data = self._send_and_receive(pending)
@@ -177,6 +198,8 @@ class _Exchange(object):
             pending = b""
             if data:
                 self.flight.feed(data)
+                if until == UNTIL_SERVER_HELLO and self.flight.server_hello:
+                    return _result(ACCEPTED, flight=self.flight, stopped=True)
                 self.incoming.write(data)
             else:
                 self.incoming.write_eof()
@@ -185,6 +208,8 @@ class _Exchange(object):
             except ssl.SSLWantReadError:
                 if not data:
                     return self._failed("connection closed", alert=b"")
+                if self._enough(until):
+                    return _result(ACCEPTED, flight=self.flight, tls=self.tls, verify=verify, stopped=True)
                 pending = self.outgoing.read()
                 continue
             except ssl.SSLCertVerificationError as exc:
@@ -194,6 +219,16 @@ class _Exchange(object):
                 return self._failed(_reason(exc), alert=self.outgoing.read(), verify=verify, keep_tls=True)
             _send_quietly(self.sock, self.outgoing.read())
             return _result(ACCEPTED, flight=self.flight, tls=self.tls, completed=True, verify=verify)
+
+    def _enough(self, until):
+        """The server's first flight is read (ServerHelloDone, so its certificate is checked) and the rest of the
+        handshake would prove nothing the probe is about."""
+        requested = self.flight.certificate_requested
+        if not _chain_readable(self.tls):
+            return False
+        if until == UNTIL_CHAIN:
+            return requested is not None
+        return until == UNTIL_CLIENT_CERTIFICATE and requested is False
 
     def _send_and_receive(self, pending):
         if pending:

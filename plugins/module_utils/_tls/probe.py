@@ -3,8 +3,8 @@
 """Probes an endpoint: which protocols, suites and groups it accepts, its chain, and the verdict.
 
 One first handshake proves the endpoint answers at all (a silent server fails here, within one timeout).
-Then every protocol and suite gets its own real handshake, in parallel up to a bound; then the ECDHE groups,
-the chain and its verification, with what the first round learned.
+Then every other handshake at once, up to a bound: each protocol and suite alone, the ECDHE groups, the chain
+and its verification. Each stops as soon as it has what it is about (the ServerHello, or the checked chain).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import BUNDLE_MAX_BYTES, read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import verdict
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import (
-    builtin_root_name, describe_chain, root_fingerprint)
+    builtin_root_name, describe_chain, load_parser, root_fingerprint)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import check_endpoint
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import (
-    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, HandshakeSpec, client_context, handshake)
+    ACCEPTED, CONNECT_FAILED, NOT_OFFERED, REJECTED, TIMEOUT, UNTIL_CHAIN, UNTIL_CLIENT_CERTIFICATE,
+    UNTIL_SERVER_HELLO, HandshakeSpec, client_context, handshake)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     CONTROL_SUITES, NOT_IN_POLICY, PROTOCOLS, POLICIES, classify, group_name, known_suite, policy_suites)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
@@ -30,15 +31,18 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
     refuse_private_keys, sha256_of)
 
 MAX_CONCURRENCY = 64
+# Enough for every handshake of a DPS audit at once: one round trip for all of them.
+DEFAULT_CONCURRENCY = 32
 
 
 class Plan(object):
     """One handshake to make: a context (or why none could be built) and what the ClientHello must offer."""
 
-    def __init__(self, context=None, wanted=None, not_offered=None):
+    def __init__(self, context=None, wanted=None, not_offered=None, until=UNTIL_SERVER_HELLO):
         self.context = context
         self.wanted = wanted
         self.not_offered = not_offered
+        self.until = until
 
 
 def check_ca_file(ca_file):
@@ -55,9 +59,9 @@ def check_ca_file(ca_file):
         raise InvalidInputError("ca_file", "%s holds no readable PEM certificate (%s)" % (ca_file, exc))
 
 
-def _plan(wanted, **options):
+def _plan(wanted, until, **options):
     try:
-        return Plan(client_context(**options), wanted)
+        return Plan(client_context(**options), wanted, until=until)
     except ssl.SSLError as exc:
         return Plan(not_offered="our TLS stack does not know it: %s" % (getattr(exc, "reason", None) or exc))
 
@@ -151,16 +155,17 @@ class _Runner(object):
     def __init__(self, spec, credentials, concurrency):
         self.spec, self.credentials, self.concurrency = spec, credentials, concurrency
 
-    def plan(self, wanted, **options):
-        return _plan(wanted, **dict(options, **self.credentials))
+    def plan(self, wanted, until=UNTIL_SERVER_HELLO, **options):
+        return _plan(wanted, until, **dict(options, **self.credentials))
+
+    def one(self, plan):
+        if plan.not_offered:
+            return None
+        return handshake(self.spec, plan.context, plan.wanted, until=plan.until)
 
     def run(self, plans):
-        def one(plan):
-            if plan.not_offered:
-                return None
-            return handshake(self.spec, plan.context, plan.wanted)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(one, plans))
+            return list(pool.map(self.one, plans))
 
 
 def _outcome(plan, result, accepted):
@@ -176,7 +181,7 @@ def _outcome(plan, result, accepted):
 
 def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None, client_cert=None,
                    client_key=None, client_key_passphrase=None, expected_roots=None, timeout=10.0,
-                   concurrency=8, now=None):
+                   concurrency=DEFAULT_CONCURRENCY, now=None):
     """The whole tls_probe result; raises InvalidInputError or DpsTlsError."""
     expected = validate(host=host, port=port, timeout=timeout, concurrency=concurrency, server_name=server_name,
                         ca_file=ca_file, client_cert=client_cert, client_key=client_key,
@@ -184,9 +189,7 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     rules = POLICIES[policy]
     credentials = {"client_cert": client_cert, "client_key": client_key, "passphrase": client_key_passphrase}
     runner = _Runner(HandshakeSpec(_resolve(host, port), server_name or host, timeout), credentials, concurrency)
-    first = _first_handshake(runner, host=host, port=port)
-    seen = _round_one(runner, rules)
-    seen.update(_round_two(runner, rules, seen, ca_file=ca_file))
+    first, seen = _audit(runner, rules, ca_file=ca_file, where=(host, port))
     seen["chain"] = _chain_facts(first=first, plain=seen["plain"], verified=seen["verified"], named=seen["named"],
                                  ca_file=ca_file, sni=runner.spec.server_name)
     findings = _findings(rules, seen, first=first, expected=expected, client_cert=client_cert,
@@ -197,53 +200,97 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
     return report
 
 
-def _first_handshake(runner, host, port):
-    """One handshake first: an endpoint that does not answer fails here, within one timeout."""
-    first = handshake(runner.spec, client_context(**runner.credentials))
+def _audit(runner, rules, ca_file, where):
+    """The first handshake alone, then every other one at once. The groups and the chain are probed as for an
+    endpoint that accepts every policy suite, DPS itself; for one that does not, again with the suites it accepts.
+
+    The plain chain handshake takes two round trips when the server asks for a client certificate: given a
+    second worker, it starts as soon as the first is connected (behind it, for a server that takes one connection
+    at a time)."""
+    every_suite = list(policy_suites(rules))
+    plain_plan, plain = _plain_plan(runner, every_suite), []
+    with ThreadPoolExecutor(max_workers=runner.concurrency) as pool:
+        def beside():
+            plain.append(pool.submit(runner.one, plain_plan))
+        started = pool.submit(handshake, runner.spec, client_context(**runner.credentials), until=UNTIL_CHAIN,
+                              connected=beside if runner.concurrency > 1 else None)
+        one, read_one = _round_one(runner, rules)
+        two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file, plain=plain_plan)
+        load_parser()  # while the first handshake is in flight
+        first = _answered(started.result(), runner.spec.timeout, *where)
+        if not plain:
+            beside()
+        results = list(pool.map(runner.one, one + two[1:]))
+    results.insert(len(one), plain[0].result())
+    seen = read_one(results[:len(one)])
+    if seen["accepted_policy"] != every_suite:
+        two, read_two = _round_two(runner, rules, seen["accepted_policy"], ca_file=ca_file)
+        results[len(one):] = runner.run(two)
+    seen.update(read_two(results[len(one):]))
+    return first, seen
+
+
+def _answered(first, timeout, host, port):
+    """The first handshake: an endpoint that does not answer fails here, within one timeout."""
     where = "%s:%s" % (host, port)
     if first.outcome == CONNECT_FAILED:
         raise DpsTlsError("Cannot connect to %s: %s" % (where, first.reason), host=host, port=port)
     if first.outcome == TIMEOUT:
         raise DpsTlsError("%s accepted the connection but did not answer the TLS handshake within %s seconds"
-                          % (where, runner.spec.timeout), host=host, port=port)
+                          % (where, timeout), host=host, port=port)
     return first
 
 
 def _round_one(runner, rules):
-    """Each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to)."""
+    """Each protocol alone, each suite alone (TLS 1.0 to 1.2: the versions suites belong to): the plans, and
+    what reads their results."""
     suites = policy_suites(rules) + tuple(s for s in CONTROL_SUITES if classify(rules, s.code) == NOT_IN_POLICY)
     protocol_plans = [runner.plan(_offers_protocol(p), min_protocol=p, max_protocol=p) for p in PROTOCOLS]
     suite_plans = [runner.plan(_offers_suite(s), max_protocol="TLSv1.2", ciphers=s.openssl_name) for s in suites]
-    results = runner.run(protocol_plans + suite_plans)
-    cipher_suites = _suite_entries(rules=rules, suites=suites, plans=suite_plans,
-                                   results=results[len(PROTOCOLS):])
-    accepted_policy = [s for s, entry in zip(suites, cipher_suites)
-                       if entry["accepted"] and entry["classification"] != NOT_IN_POLICY]
-    return {"protocols": _protocol_entries(protocol_plans, results[:len(PROTOCOLS)]),
-            "cipher_suites": cipher_suites, "accepted_policy": accepted_policy}
+
+    def read(results):
+        cipher_suites = _suite_entries(rules=rules, suites=suites, plans=suite_plans,
+                                       results=results[len(PROTOCOLS):])
+        accepted_policy = [s for s, entry in zip(suites, cipher_suites)
+                           if entry["accepted"] and entry["classification"] != NOT_IN_POLICY]
+        return {"protocols": _protocol_entries(protocol_plans, results[:len(PROTOCOLS)]),
+                "cipher_suites": cipher_suites, "accepted_policy": accepted_policy}
+    return protocol_plans + suite_plans, read
 
 
-def _round_two(runner, rules, seen, ca_file):
-    """The groups for the ECDHE suites the endpoint accepts, and the chain as a DPS device gets it."""
-    accepted_policy = seen["accepted_policy"]
+def _device(accepted_policy):
+    """How a DPS device connects: TLS 1.2 and the policy suites (everything, when the endpoint accepts none)."""
+    if not accepted_policy:
+        return {}
+    return {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
+            "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
+
+
+def _plain_plan(runner, accepted_policy):
+    """The chain as a DPS device gets it, unverified: to the end only when the server asks for a certificate."""
+    return runner.plan(None, until=UNTIL_CLIENT_CERTIFICATE, **_device(accepted_policy))
+
+
+def _round_two(runner, rules, accepted_policy, ca_file, plain=None):
+    """The chain as a DPS device gets it (the plain handshake first, unless already planned), and the groups for
+    the ECDHE suites the endpoint accepts."""
     ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
     group_plans = []
     if ecdhe:
         group_plans = [runner.plan(_offers_group(g.code), min_protocol="TLSv1.2", max_protocol="TLSv1.2",
                                    ciphers=ecdhe, group=g.openssl_name) for g in rules.ecdhe_groups]
-    device = {}
-    if accepted_policy:
-        device = {"min_protocol": "TLSv1.2", "max_protocol": "TLSv1.2",
-                  "ciphers": ":".join(s.openssl_name for s in accepted_policy)}
+    device = _device(accepted_policy)
     chain_plans = [
-        runner.plan(None, **device),
-        runner.plan(None, verify=True, ca_file=ca_file, **device),
-        runner.plan(None, verify=True, ca_file=ca_file, check_hostname=True, **device),
+        plain or _plain_plan(runner, accepted_policy),
+        runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, **device),
+        runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, check_hostname=True, **device),
     ]
-    results = runner.run(group_plans + chain_plans)
-    plain, verified, named = results[len(group_plans):]
-    return {"groups": _group_entries(rules, group_plans, results[:len(group_plans)]),
-            "plain": plain, "verified": verified, "named": named}
+
+    def read(results):
+        plain, verified, named = results[:len(chain_plans)]
+        return {"groups": _group_entries(rules, group_plans, results[len(chain_plans):]),
+                "plain": plain, "verified": verified, "named": named}
+    return chain_plans + group_plans, read
 
 
 def _findings(rules, seen, first, expected, client_cert, now):
@@ -365,7 +412,7 @@ def _client_certificate_findings(client_cert, results):
     requested = any(r.certificate_requested for r in results)
     if not requested:
         return []
-    failed = [r for r in results if not r.completed and r.outcome == ACCEPTED]
+    failed = [r for r in results if not r.completed and not r.stopped and r.outcome == ACCEPTED]
     if client_cert is None and failed:
         return [verdict.finding("client_certificate_required", "the server requires a client certificate and "
                                 "none was given (client_cert); protocols and suites were judged from the "

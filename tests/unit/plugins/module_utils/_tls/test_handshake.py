@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import handshake as hs
@@ -28,6 +29,50 @@ def test_verification_failure_still_tells_what_the_server_chose(tls_server):
     assert result.outcome == hs.ACCEPTED and not result.completed
     assert result.suite_code == 0xC02F
     assert result.verify_error[0] == 20  # unable to get local issuer certificate
+
+
+def test_a_suite_probe_stops_at_the_server_hello(tls_server):
+    server = tls_server()
+    result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5), hs.client_context(ciphers="AES128-SHA"),
+                          until=hs.UNTIL_SERVER_HELLO)
+    assert result.outcome == hs.ACCEPTED and result.stopped and not result.completed
+    assert (result.protocol, result.suite_code, result.reason) == ("TLSv1.2", 0x002F, None)
+
+
+def test_a_chain_probe_stops_once_the_chain_is_checked(tls_server, pki):
+    server = tls_server()
+    connections = []
+    result = hs.handshake(hs.HandshakeSpec(server.address, "dps.test", 5),
+                          hs.client_context(verify=True, ca_file=str(pki["root"]), check_hostname=True),
+                          until=hs.UNTIL_CHAIN, connected=lambda: connections.append(True))
+    assert connections == [True]
+    assert result.outcome == hs.ACCEPTED and result.stopped and not result.completed
+    assert result.verify_error is None and result.certificate_requested is False
+    assert [sha256_of(d) for d in result.verified_chain] == [sha256_of(pki["rsa_der"]), sha256_of(pki["root_der"])]
+
+
+def test_a_chain_probe_goes_to_the_end_when_the_server_asks_for_a_client_certificate(tls_server):
+    asking = tls_server(client_certificate=ssl.CERT_OPTIONAL)
+    result = hs.handshake(hs.HandshakeSpec(asking.address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CLIENT_CERTIFICATE)
+    assert result.completed and not result.stopped and result.certificate_requested is True
+    requiring = tls_server(client_certificate=ssl.CERT_REQUIRED)
+    result = hs.handshake(hs.HandshakeSpec(requiring.address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CLIENT_CERTIFICATE)
+    assert result.outcome == hs.ACCEPTED and not result.completed and not result.stopped and result.reason
+    result = hs.handshake(hs.HandshakeSpec(requiring.address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CHAIN)
+    assert result.stopped and result.certificate_requested is True and result.unverified_chain
+    result = hs.handshake(hs.HandshakeSpec(tls_server().address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CLIENT_CERTIFICATE)
+    assert result.stopped and result.certificate_requested is False
+
+
+def test_where_the_chain_shows_only_at_the_end_a_chain_probe_goes_there(tls_server, monkeypatch):
+    monkeypatch.setattr(hs, "_chain_readable", lambda tls: False)  # Python 3.8 and 3.9
+    result = hs.handshake(hs.HandshakeSpec(tls_server().address, "dps.test", 5), hs.client_context(),
+                          until=hs.UNTIL_CHAIN)
+    assert result.completed and not result.stopped and result.unverified_chain
 
 
 def test_refused_suite(tls_server):

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 
 import pytest
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import probe
+from ansible_collections.iotops.dps_tls.plugins.module_utils._tls import handshake as hs, probe
 
 
 @pytest.mark.parametrize("options, option, words", [
@@ -75,6 +76,34 @@ def test_a_policy_server(tls_server, pki):
     assert result["findings"] == [] and result["compliant"]
 
 
+def test_an_endpoint_with_the_whole_policy_takes_one_wave_after_the_first(tls_server, pki, monkeypatch):
+    made = []
+    real = probe.handshake
+
+    def counted(spec, context, wanted=None, until=probe.UNTIL_SERVER_HELLO, connected=None):
+        made.append(until)
+        return real(spec, context, wanted, until=until, connected=connected)
+    monkeypatch.setattr(probe, "handshake", counted)
+    server = tls_server(ciphers=":".join(s.openssl_name for s in probe.policy_suites(probe.POLICIES["dps"])),
+                        client_certificate=ssl.CERT_OPTIONAL)
+    result = probe.probe_endpoint("127.0.0.1", server.address[1], server_name="dps.test", ca_file=str(pki["root"]),
+                                  timeout=5)
+    assert len([s for s in result["cipher_suites"] if s["accepted"]]) == 12
+    # the first, 4 protocols, 18 suites (3DES is never offered), 2 groups, 3 for the chain: none twice
+    assert len(made) == 28 and made.count(probe.UNTIL_CLIENT_CERTIFICATE) == 1
+    assert [g["accepted"] for g in result["groups"]] == [True, True]
+    assert result["client_certificate_requested"] is True and result["chain_verified"]
+    assert result["findings"] == [] and result["compliant"]
+
+
+def test_a_server_that_requires_a_client_certificate(tls_server, pki):
+    server = tls_server(client_certificate=ssl.CERT_REQUIRED)
+    result = probe.probe_endpoint("127.0.0.1", server.address[1], server_name="dps.test", ca_file=str(pki["root"]),
+                                  timeout=5)
+    assert result["client_certificate_requested"] is True and result["chain_verified"]
+    assert "client_certificate_required" in [f["code"] for f in result["findings"]]
+
+
 def test_a_tls13_server_with_an_ecdsa_certificate_and_only_p384(tls_server, pki):
     server = tls_server(ciphers="ECDHE-ECDSA-AES128-GCM-SHA256", group="secp384r1", leaf="ecdsa", tls13=True)
     result = probe.probe_endpoint("127.0.0.1", server.address[1], ca_file=str(pki["root"]), timeout=5)
@@ -94,6 +123,18 @@ def test_a_silent_server_fails_after_one_timeout(silent_server):
     assert "did not answer the TLS handshake within 0.5 seconds" in caught.value.message
     # Only the hang guard: one 0.5 s timeout plus a generous margin, not one per handshake.
     assert time.monotonic() - started < 10
+
+
+def test_with_concurrency_1_a_silent_server_gets_one_handshake(silent_server, monkeypatch):
+    made = []
+
+    def counted(*args, **kwargs):
+        made.append(args)
+        return hs.handshake(*args, **kwargs)
+    monkeypatch.setattr(probe, "handshake", counted)
+    with pytest.raises(DpsTlsError):
+        probe.probe_endpoint("127.0.0.1", silent_server[1], timeout=0.5, concurrency=1)
+    assert len(made) == 1
 
 
 def test_nothing_listening(closed_port):
