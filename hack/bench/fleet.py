@@ -192,6 +192,8 @@ def _bench_size(fleet, work, count):
     measured["root_ca_trust first run"] = runner.play("root_ca_trust first run", trust)
     check_trusted(fleet.devices, count)
     measured["root_ca_trust rerun"] = runner.play("root_ca_trust rerun", trust, expect_changed=0)
+    measured["ca_trust task alone, rerun"] = runner.play(
+        "ca_trust task alone, rerun", os.path.join(BENCH_DIR, "trust_task.yml"), expect_changed=0)
 
     fleet.make_devices(missing=count)
     measured["naive role first run"] = runner.play(

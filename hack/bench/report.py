@@ -17,6 +17,20 @@ def _version(python, package):
     return "not installed"
 
 
+# Sections b and d use local connections; the SSH fleet has a bench of its own, too long for `make bench`.
+FLEET_OVER_SSH = [
+    "## e. The fleet over SSH",
+    "",
+    "`make bench-fleet` (`SIZES=10,100,1000` by default) runs the trust and readiness playbooks on a fleet of real "
+    "`sshd` devices and writes [performance-fleet.md](performance-fleet.md): wall time against fleet size for the "
+    "ping floor, the trust role's first run and rerun, the naive role and the readiness audit, the targets met and "
+    "missed, and where the trust rerun's time goes.",
+    "",
+    "![Wall time against fleet size over SSH](images/fleet.svg)",
+    "",
+]
+
+
 def render(results, venv):
     m = results["machine"]
     settings = results["settings"]
@@ -75,5 +89,6 @@ def render(results, venv):
         lines += ["## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]
         lines += ["| %s | %s | %s |" % tuple(target) for target in targets]
         lines.append("")
+    lines += FLEET_OVER_SSH
     lines.append("The whole `make bench` took %.0f s." % results["elapsed"])
     return "\n".join(lines) + "\n"
