@@ -29,7 +29,10 @@ def main():
     parser.add_argument("--sizes", default="10,100,1000", help="fleet sizes, comma-separated (default 10,100,1000)")
     parser.add_argument("--output", default=os.path.join(COLLECTION, "docs", "performance-fleet.md"),
                         help="the report to write; the plot goes to images/fleet.svg beside it")
-    parser.add_argument("--from-results", metavar="JSON", help="only write the report again from saved results")
+    parser.add_argument("--from-results", metavar="JSON", nargs="+",
+                        help="only write the report again from saved results (several: their sizes together)")
+    parser.add_argument("--naive-up-to", type=int, default=None, metavar="N",
+                        help="run the naive role only on fleets of at most N devices (it takes longest)")
     args = parser.parse_args()
     try:
         args.fleet_sizes = sorted({int(size) for size in args.sizes.split(",")})
@@ -39,8 +42,7 @@ def main():
         parser.error("--sizes: each size from 1 to 60000")
     saved = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION))), "bench-fleet-results.json")
     if args.from_results:
-        with open(args.from_results, encoding="utf-8") as handle:
-            return write(json.load(handle), args.output)
+        return write(combined(args.from_results), args.output)
     if os.geteuid() != 0:
         parser.error("needs root: every simulated device is an sshd on port 22 of its own address")
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
@@ -57,6 +59,20 @@ def main():
     with open(saved, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1)
     return write(results, args.output)
+
+
+def combined(paths):
+    """The results of several runs as one: every size, the machine and load of the first, the times added."""
+    runs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            runs.append(json.load(handle))
+    results = dict(runs[0], fleet=dict(runs[0]["fleet"], sizes={}), elapsed=0)
+    for run in runs:
+        results["fleet"]["sizes"].update(run["fleet"].get("sizes", {}))
+        results["elapsed"] += run["elapsed"]
+    results["runs"] = len(runs)
+    return results
 
 
 def write(results, output):

@@ -10,7 +10,7 @@ COLOURS = ("#555555", "#1f77b4", "#2ca02c", "#d62728", "#9467bd")
 
 
 def _ratio(row, name, base):
-    return row[name] / row[base] if row.get(base) else float("nan")
+    return row[name] / row[base] if row.get(name) and row.get(base) else float("nan")
 
 
 def targets(sizes):
@@ -21,12 +21,17 @@ def targets(sizes):
                                   ("root_ca_trust first run", "naive role first run", 0.5),
                                   ("readiness audit", FLOOR, 1.3)):
             ratio = _ratio(row, name, base)
+            if math.isnan(ratio):
+                continue  # not measured at this size
             rows.append(("%s / %s, %d devices (<= %.1fx)" % (name, base, size, limit), "%.2fx" % ratio,
                          "yes" if ratio <= limit else "no"))
     if len(sizes) > 1:
-        (small, first), (large, last) = sizes[0], sizes[-1]
-        floor_growth = last[FLOOR] / first[FLOOR]
         for name in SERIES[1:]:
+            measured = [(size, row) for size, row in sizes if row.get(name)]
+            if len(measured) < 2:
+                continue
+            (small, first), (large, last) = measured[0], measured[-1]
+            floor_growth = last[FLOOR] / first[FLOOR]
             growth = last[name] / first[name]
             # "no faster than the floor": within 10 % of the floor's own growth, for measurement noise
             rows.append(("%s grows %d -> %d devices no faster than the floor (%.1fx)" % (
@@ -119,6 +124,9 @@ def render(results):
              "The whole bench took %.0f minutes." % (
                  m["cpu_model"], m["cpus"], m["memory"], m["date"], results["load"][0], results["load"][1],
                  results["elapsed"] / 60), ""]
+    if results.get("runs", 1) > 1:
+        lines += ["The sizes come from %d runs of the bench on this machine, one after the other; each target "
+                  "compares figures of one run." % results["runs"], ""]
     fleet = results["fleet"]
     if "failed" in fleet or "not_available" in fleet:
         return "\n".join(lines + ["**Not measured:**", "", "```", fleet.get("failed", fleet.get(
@@ -127,11 +135,13 @@ def render(results):
     lines += ["![Wall time against fleet size](images/fleet.svg)", "",
               "| devices | %s |" % " | ".join(SERIES), "|---:|%s" % ("---:|" * len(SERIES))]
     for size, row in sizes:
-        lines.append("| %d | %s |" % (size, " | ".join("%.1f s" % row[name] for name in SERIES)))
+        lines.append("| %d | %s |" % (size, " | ".join("%.1f s" % row[name] if row.get(name) else "-"
+                                                       for name in SERIES)))
     lines += ["", "Per device (ms):", "", "| devices | %s |" % " | ".join(SERIES),
               "|---:|%s" % ("---:|" * len(SERIES))]
     for size, row in sizes:
-        lines.append("| %d | %s |" % (size, " | ".join("%.0f" % (row[name] / size * 1000) for name in SERIES)))
+        lines.append("| %d | %s |" % (size, " | ".join("%.0f" % (row[name] / size * 1000) if row.get(name) else "-"
+                                                       for name in SERIES)))
     lines += ["", "## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]
     lines += ["| %s | %s | %s |" % row for row in targets(sizes)]
     lines += where_the_rerun_goes(sizes)
