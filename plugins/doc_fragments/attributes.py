@@ -56,3 +56,19 @@ attributes:
     support: full
     platforms: posix
 '''
+
+    # A module whose work is on the controller: its action plugin runs it in the controller's own process.
+    CONTROLLER = r'''
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details:
+      - Runs on the controller, in the controller's own process, whatever host the task is for (C(delegate_to) and
+        the connection do not apply).
+'''

@@ -55,7 +55,7 @@ attributes:
       - The module only reads; check mode merges the same way.
 extends_documentation_fragment:
   - iotops.dps_tls.attributes.info_module
-  - iotops.dps_tls.attributes.posix
+  - iotops.dps_tls.attributes.controller
 """
 
 EXAMPLES = r"""
@@ -122,20 +122,11 @@ html:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.module import run_module
-from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge import merge_slices
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge import MERGE_OPTIONS, merge_slices
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            reports=dict(type="list", elements="raw", default=[]),
-            paths=dict(type="list", elements="path", default=[]),
-            expected_slices=dict(type="int", default=1),
-            min_ratio=dict(type="float", default=1.0),
-            exclude=dict(type="list", elements="str", default=[]),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=MERGE_OPTIONS, supports_check_mode=True)
     params = module.params
 
     def action():

@@ -23,6 +23,15 @@ SLICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # Far above what 100,000 devices write; a bigger file is not a readiness report.
 MAX_REPORT_BYTES = 512 * 1024 * 1024
 
+# The options of readiness_merge, shared by the module and the action plugin that runs it on the controller.
+MERGE_OPTIONS = dict(
+    reports=dict(type="list", elements="raw", default=[]),
+    paths=dict(type="list", elements="path", default=[]),
+    expected_slices=dict(type="int", default=1),
+    min_ratio=dict(type="float", default=1.0),
+    exclude=dict(type="list", elements="str", default=[]),
+)
+
 
 def check_slice_id(value, option="readiness_slice"):
     """A slice id names files and set_stats keys: letters, digits, - and _ only."""
