@@ -33,6 +33,8 @@ def main():
                         help="only write the report again from saved results (several: their sizes together)")
     parser.add_argument("--naive-up-to", type=int, default=None, metavar="N",
                         help="run the naive role only on fleets of at most N devices (it takes longest)")
+    parser.add_argument("--mitogen", action="store_true",
+                        help="also measure the floor, the trust rerun and the audit with Mitogen's linear strategy")
     args = parser.parse_args()
     try:
         args.fleet_sizes = sorted({int(size) for size in args.sizes.split(",")})

@@ -21,6 +21,8 @@ SSHD = "/usr/sbin/sshd"
 FORKS = 25
 # Every sshd is started at most this long before the bench gives up on it.
 START_SECONDS = 120
+# The label of a run with Mitogen's strategy.
+MITOGEN = "%s, Mitogen"
 AUDIT = os.path.join(COLLECTION, "playbooks", "audit_readiness.yml")
 SIMULATED_DEVICES = os.path.join(COLLECTION, "hack", "simulated_devices.py")
 
@@ -132,18 +134,18 @@ class Runner:
         self.work = work
         self.runs = 0
 
-    def play(self, label, playbook, extra=(), expect_changed=None):
+    def play(self, label, playbook, extra=(), expect_changed=None, strategy=None):
         self.runs += 1
         control = os.path.join(self.work, "cp%d" % self.runs)
         os.makedirs(control)
-        env = ansible_env({
+        env = ansible_env(dict(strategy or {}, **{
             "ANSIBLE_FORKS": str(FORKS),
             "ANSIBLE_PIPELINING": "1",
             "ANSIBLE_SSH_CONTROL_PATH_DIR": control,
             "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
                                 "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
             "ANSIBLE_TIMEOUT": "30",
-        })
+        }))
         argv = [os.path.join(BIN, "ansible-playbook"), "-i", self.fleet.inventory, playbook] + list(extra)
         try:
             seconds, proc = run(argv, env=env, timeout=7200)
@@ -169,20 +171,23 @@ def bench(_venv, args):
     if not os.path.exists(SSHD):
         return {"not_available": "no %s (apt-get install openssh-server)" % SSHD}
     results = {"forks": FORKS, "sizes": {}}
+    mitogen = mitogen_strategies() if args.mitogen else None
+    if args.mitogen and not mitogen:
+        raise BenchError("--mitogen: the mitogen package is not installed in this virtualenv")
     for count in args.fleet_sizes:
         work = tempfile.mkdtemp(prefix="bench-fleet.", dir="/tmp")
         fleet = Fleet(work, count)
         try:
             fleet.keys()
             naive = args.naive_up_to is None or count <= args.naive_up_to
-            results["sizes"][str(count)] = _bench_size(fleet, work, count, naive)
+            results["sizes"][str(count)] = _bench_size(fleet, work, count, naive, mitogen)
         finally:
             fleet.stop()
             shutil.rmtree(work, ignore_errors=True)
     return results
 
 
-def _bench_size(fleet, work, count, naive=True):
+def _bench_size(fleet, work, count, naive=True, mitogen=None):
     runner = Runner(fleet, work)
     fleet.make_devices(missing=count)
     fleet.start()
@@ -206,7 +211,25 @@ def _bench_size(fleet, work, count, naive=True):
     missing, weak = count // 2, count // 10
     fleet.make_devices(missing=missing, weak=weak)
     report_dir = os.path.join(work, "report")
-    measured["readiness audit"] = runner.play(
-        "readiness audit", AUDIT, extra=["-e", "readiness_report_dir=%s" % report_dir,
-                                         "-e", "readiness_min_ratio=0"])
+    audit_args = ["-e", "readiness_report_dir=%s" % report_dir, "-e", "readiness_min_ratio=0"]
+    measured["readiness audit"] = runner.play("readiness audit", AUDIT, extra=audit_args)
+
+    if mitogen:
+        # The same runs with Mitogen's linear strategy, an option a user may turn on; the fleet is as it was left.
+        strategy = {"ANSIBLE_STRATEGY_PLUGINS": mitogen, "ANSIBLE_STRATEGY": "mitogen_linear"}
+        measured[MITOGEN % "readiness audit"] = runner.play(
+            MITOGEN % "readiness audit", AUDIT, extra=audit_args, strategy=strategy)
+        measured[MITOGEN % "ping (floor)"] = runner.play(MITOGEN % "ping", ping, expect_changed=0, strategy=strategy)
+        runner.play(MITOGEN % "root_ca_trust first run", trust, strategy=strategy)
+        measured[MITOGEN % "root_ca_trust rerun"] = runner.play(
+            MITOGEN % "root_ca_trust rerun", trust, expect_changed=0, strategy=strategy)
     return {name: float(seconds) for name, seconds in measured.items()}
+
+
+def mitogen_strategies():
+    """The folder of Mitogen's strategy plugins when the mitogen package is installed, else None."""
+    try:
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")

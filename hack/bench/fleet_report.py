@@ -5,6 +5,7 @@
 import math
 
 FLOOR = "ping (floor)"
+MITOGEN = "%s, Mitogen"
 SERIES = (FLOOR, "root_ca_trust first run", "root_ca_trust rerun", "naive role first run", "readiness audit")
 COLOURS = ("#555555", "#1f77b4", "#2ca02c", "#d62728", "#9467bd")
 
@@ -47,8 +48,8 @@ def where_the_rerun_goes(sizes):
     lines = ["", "## Where the trust rerun's time goes", "",
              "`%s` is one `ca_trust` task per device with no role around it. The rerun over the floor splits into "
              "the module's own work (the task alone minus the floor) and the role's other tasks (the role minus "
-             "the task alone: argument validation, the checks a spec cannot express, and the OS-family and "
-             "other-store tasks, skipped for an offline root but still run through a worker per device)." % alone,
+             "the task alone: the argument validation, the checks a spec cannot express, and the meta task that "
+             "ends the role for a device with no other store, which needs no worker)." % alone,
              "", "| devices | floor | module's work | role's other tasks | task alone / floor |",
              "|---:|---:|---:|---:|---:|"]
     for size, row in sizes:
@@ -63,6 +64,23 @@ def where_the_rerun_goes(sizes):
                   size, row["root_ca_trust rerun"] - row[FLOOR], row[alone] - row[FLOOR],
                   row["root_ca_trust rerun"] - row[alone], sizes[0][1]["readiness audit"] - sizes[0][1][FLOOR],
                   sizes[0][0], row["readiness audit"] - row[FLOOR], size)]
+    return lines
+
+
+def with_mitogen(sizes):
+    """The runs with Mitogen's strategy beside the plain ones, when the bench measured them."""
+    names = (FLOOR, "root_ca_trust rerun", "readiness audit")
+    rows = [(size, row) for size, row in sizes if row.get(MITOGEN % FLOOR)]
+    if not rows:
+        return []
+    lines = ["", "## With Mitogen", "",
+             "The same runs with Mitogen for Ansible's `mitogen_linear` strategy (PyPI `mitogen`, an option a user "
+             "may turn on; the collection never needs it): seconds, and the ratio to the plain run.", "",
+             "| devices | %s |" % " | ".join(names), "|---:|%s" % ("---:|" * len(names))]
+    for size, row in rows:
+        lines.append("| %d | %s |" % (size, " | ".join(
+            "%.1f s (%.2fx)" % (row[MITOGEN % name], row[MITOGEN % name] / row[name])
+            if row.get(MITOGEN % name) and row.get(name) else "-" for name in names)))
     return lines
 
 
@@ -145,5 +163,6 @@ def render(results):
     lines += ["", "## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]
     lines += ["| %s | %s | %s |" % row for row in targets(sizes)]
     lines += where_the_rerun_goes(sizes)
+    lines += with_mitogen(sizes)
     lines.append("")
     return "\n".join(lines) + "\n", svg(sizes)

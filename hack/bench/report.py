@@ -24,7 +24,7 @@ FLEET_OVER_SSH = [
     "`make bench-fleet` (`SIZES=10,100,1000` by default) runs the trust and readiness playbooks on a fleet of real "
     "`sshd` devices and writes [performance-fleet.md](performance-fleet.md): wall time against fleet size for the "
     "ping floor, the trust role's first run and rerun, the naive role and the readiness audit, the targets met and "
-    "missed, and where the trust rerun's time goes.",
+    "missed, and where the trust rerun's time goes. `MITOGEN=1` measures Mitogen's strategy beside the plain runs.",
     "",
     "![Wall time against fleet size over SSH](images/fleet.svg)",
     "",
