@@ -29,7 +29,8 @@ description:
   - Anchors this module installs are named C(iotops-dps_tls-<name>), so O(state=absent) removes only those, never
     the distribution's.
   - The certificate checks use the Python package C(cryptography) when it is importable. Without it they use the
-    C(openssl) command, which the Debian, SUSE and Alpine trust-store tools need anyway.
+    C(openssl) command, which the Debian, SUSE and Alpine trust-store tools need anyway. A builtin root needs
+    neither once its SHA-256 equals its pin, as its name and expiry travel with the pin.
 options:
   certificates:
     description:

@@ -20,14 +20,11 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.sdks imp
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.stack import audit_stack
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.endpoint import check_host, check_port, check_timeout
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import HandshakeSpec, handshake
-from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import check_ca_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.policy import (
     NOT_IN_POLICY, TLS_VERSIONS, classify, get_policy, known_suite, tls_version)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import FAMILIES, detect_family
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import fingerprints_in
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
-from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import sha256_of
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import fingerprints_in, sha256_of
 
 PASSED = "passed"
 FAILED = "failed"
@@ -52,6 +49,8 @@ def validate(root, family, required_roots, endpoint=None, port=8883, timeout=10.
         check_host("endpoint", endpoint)
     if ca_file:
         # a file that is no CA bundle is the user's mistake, not the device's: refuse it, as tls_probe does
+        # (the probe is imported only then: each module run on a device pays for every import)
+        from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.probe import check_ca_file
         check_ca_file(ca_file)
     if server_name:
         check_host("server_name", server_name, what="DNS name")
@@ -103,6 +102,8 @@ def _device_context(stack, bundle, ca_file, server_name):
 
 def live_handshake(stack, bundle, endpoint, port, server_name=None, ca_file=None, timeout=10.0, policy="dps"):
     """One handshake with the device's own defaults: what it negotiates and whether it trusts the chain."""
+    # imported here, as only an audit with an endpoint needs it: each module run on a device pays for every import
+    from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.handshake import HandshakeSpec, handshake
     sni = server_name or endpoint
     try:
         address = socket.getaddrinfo(endpoint, port, type=socket.SOCK_STREAM)[0][4][:2]

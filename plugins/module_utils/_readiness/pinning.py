@@ -15,7 +15,6 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors impo
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import CONFIG_MAX_BYTES, read_regular_file
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root
 from ansible_collections.iotops.dps_tls.plugins.module_utils._tls.chain import builtin_root_name
-from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import inspect
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
     CertificateError, certificate_ders, sha256_of)
 
@@ -87,6 +86,8 @@ def find_pinned(root, pinning_paths):
                 fingerprint = sha256_of(der)
                 if builtin_root_name(fingerprint):
                     continue
+                # imported here: most devices pin nothing else, and each module run on a device pays for every import
+                from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.certificate import inspect
                 try:
                     facts = inspect(der)
                 except CertificateError:

@@ -3,14 +3,19 @@
 """The roots DPS chains to, carried as Python constants so they travel to the device with the module.
 
 Each PEM sits next to its pinned SHA-256 fingerprint (of the DER encoding); a unit test and every run
-check one against the other, so an edited constant can never be installed.
+check one against the other, so an edited constant can never be installed. The distinguished name and expiry are
+what the certificate says (a unit test reads them with cryptography and with openssl): a run whose PEM hashes to
+the pin knows them without parsing it.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import namedtuple
 
-BuiltinRoot = namedtuple("BuiltinRoot", ["name", "subject", "sha256", "pem"])
+# subject: the common name; distinguished_name: the RFC 4514 subject (also the issuer: each is self-signed);
+# not_after: the expiry (naive UTC, as the parsers give it).
+BuiltinRoot = namedtuple("BuiltinRoot", ["name", "subject", "sha256", "pem", "distinguished_name", "not_after"])
 
 DIGICERT_GLOBAL_ROOT_G2_PEM = """\
 -----BEGIN CERTIFICATE-----
@@ -115,24 +120,32 @@ BUILTIN_ROOTS = {
         subject="DigiCert Global Root G2",
         sha256="CB:3C:CB:B7:60:31:E5:E0:13:8F:8D:D3:9A:23:F9:DE:47:FF:C3:5E:43:C1:14:4C:EA:27:D4:6A:5A:B1:CB:5F",
         pem=DIGICERT_GLOBAL_ROOT_G2_PEM,
+        distinguished_name="CN=DigiCert Global Root G2,OU=www.digicert.com,O=DigiCert Inc,C=US",
+        not_after=datetime.datetime(2038, 1, 15, 12, 0, 0),
     ),
     "microsoft_rsa_root_ca_2017": BuiltinRoot(
         name="microsoft_rsa_root_ca_2017",
         subject="Microsoft RSA Root Certificate Authority 2017",
         sha256="C7:41:F7:0F:4B:2A:8D:88:BF:2E:71:C1:41:22:EF:53:EF:10:EB:A0:CF:A5:E6:4C:FA:20:F4:18:85:30:73:E0",
         pem=MICROSOFT_RSA_ROOT_CA_2017_PEM,
+        distinguished_name="CN=Microsoft RSA Root Certificate Authority 2017,O=Microsoft Corporation,C=US",
+        not_after=datetime.datetime(2042, 7, 18, 23, 0, 23),
     ),
     "digicert_global_root_g3": BuiltinRoot(
         name="digicert_global_root_g3",
         subject="DigiCert Global Root G3",
         sha256="31:AD:66:48:F8:10:41:38:C7:38:F3:9E:A4:32:01:33:39:3E:3A:18:CC:02:29:6E:F9:7C:2A:C9:EF:67:31:D0",
         pem=DIGICERT_GLOBAL_ROOT_G3_PEM,
+        distinguished_name="CN=DigiCert Global Root G3,OU=www.digicert.com,O=DigiCert Inc,C=US",
+        not_after=datetime.datetime(2038, 1, 15, 12, 0, 0),
     ),
     "microsoft_ecc_root_ca_2017": BuiltinRoot(
         name="microsoft_ecc_root_ca_2017",
         subject="Microsoft ECC Root Certificate Authority 2017",
         sha256="35:8D:F3:9D:76:4A:F9:E1:B7:66:E9:C9:72:DF:35:2E:E1:5C:FA:C2:27:AF:6A:D1:D7:0E:8E:4A:6E:DC:BA:02",
         pem=MICROSOFT_ECC_ROOT_CA_2017_PEM,
+        distinguished_name="CN=Microsoft ECC Root Certificate Authority 2017,O=Microsoft Corporation,C=US",
+        not_after=datetime.datetime(2042, 7, 18, 23, 16, 4),
     ),
 }
 

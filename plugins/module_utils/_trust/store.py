@@ -20,11 +20,9 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files impor
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import (
     directory, open_directory, resolve_in_root, unlink_quietly)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import (
-    CertificateError, check_ca_certificate, certificate_ders, normalize_sha256, sha256_of, single_pem_certificate)
+    CertificateError, check_ca_certificate, fingerprints_in, normalize_sha256, sha256_of, single_pem_certificate)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families import (
     FAMILIES, LOCK_NAME, detect_family, holds_trust_store, in_root, update_command)
-from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.links import (
-    dangling_own_links, drop_links, pem_link_name)
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 
 ANCHOR_PREFIX = "iotops-dps_tls-"
@@ -192,6 +190,9 @@ class TrustStore(object):
         """The hash links of these anchors (and those a killed run left dangling), before the anchors go."""
         if not self.family.links_dir:
             return
+        # imported here: only a removal or a repair needs it, and each module run on a device pays for every import
+        from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.links import (
+            dangling_own_links, drop_links, pem_link_name)
         try:
             with directory(self.root, self.family.links_dir) as folder:
                 doomed = set(pem_link_name(self.anchor_file(name)) for name in names)
@@ -238,11 +239,6 @@ class TrustStore(object):
                 raise DpsTlsError("%s failed with exit code %d" % (" ".join(argv), rc), rc=rc, output=output)
         unlink_quietly(PENDING_NAME, self._bundle_fd)
         return output
-
-
-def fingerprints_in(bundle):
-    """SHA-256 fingerprints of the certificates in a bundle's bytes (none for a missing bundle)."""
-    return [sha256_of(der) for der in certificate_ders(bundle.decode("ascii", "replace"))] if bundle else []
 
 
 def _restore_selinux_context(path):
@@ -404,13 +400,17 @@ def _verify(store, plan, state, before_count, repair=False):
 
 
 def _result(store, plan, check_mode, repair, output=None):
-    after = None if check_mode else set(store.fingerprints())
+    """output is the update tool's, None when it did not run: the bundle is then the one the plan read, under the
+    same lock, and is not read again."""
+    after = set(store.fingerprints()) if output is not None else None
     anchors = []
     for item in plan:
         if check_mode:
             # a prediction: a removed anchor may stay trusted when the distribution ships the same root
             trusted = {"added": True, "already_trusted": True, "removed": False}.get(
                 item["action"], item["trusted_before"] or item["stale"])
+        elif after is None:
+            trusted = item["trusted_before"]
         else:
             trusted = bool(item["sha256"]) and item["sha256"] in after
         anchors.append({"name": item["name"], "sha256": item["sha256"], "path": item["path"],

@@ -12,16 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-
-try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.backends import default_backend
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - exercised on devices without cryptography
-    HAS_CRYPTOGRAPHY = False
+import types
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import (
     InvalidInputError, MissingDependencyError)
@@ -29,24 +20,62 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import openss
 from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import (
     CertificateError, as_bytes, pem_blocks, refuse_private_keys, sha1_of, sha256_of)
 
+# Whether cryptography imports: None until a certificate must be parsed (see has_cryptography).
+HAS_CRYPTOGRAPHY = None
+_CRYPTOGRAPHY = None
+
 EXPIRY_WARNING_DAYS = 30
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
+def _cryptography():
+    """The parts of cryptography this module uses; ImportError when it is missing.
+
+    Imported on first use, not with this module: the import takes about 45 ms, which every module run on a device
+    would pay, even one that parses no certificate (a ca_trust rerun, a tls_readiness audit without pinned files).
+    """
+    global _CRYPTOGRAPHY
+    if _CRYPTOGRAPHY is None:
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+        from cryptography.hazmat.backends import default_backend
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+        _CRYPTOGRAPHY = types.SimpleNamespace(
+            x509=x509, InvalidSignature=InvalidSignature, UnsupportedAlgorithm=UnsupportedAlgorithm,
+            default_backend=default_backend, serialization=serialization,
+            dsa=dsa, ec=ec, ed448=ed448, ed25519=ed25519, padding=padding, rsa=rsa)
+    return _CRYPTOGRAPHY
+
+
+def has_cryptography():
+    """Whether cryptography imports; the first call imports it."""
+    global HAS_CRYPTOGRAPHY
+    if HAS_CRYPTOGRAPHY is None:
+        try:
+            _cryptography()
+            HAS_CRYPTOGRAPHY = True
+        except ImportError:  # pragma: no cover - exercised on devices without cryptography
+            HAS_CRYPTOGRAPHY = False
+    return HAS_CRYPTOGRAPHY
+
+
 def require_cryptography(purpose):
-    if not HAS_CRYPTOGRAPHY:
+    """cryptography's parts (see _cryptography); MissingDependencyError saying purpose when it is missing."""
+    if not has_cryptography():
         raise MissingDependencyError("cryptography", purpose)
+    return _cryptography()
 
 
 def load_certificate(data):
     """A cryptography certificate from DER or PEM bytes; CertificateError when they are neither."""
-    require_cryptography("to read X.509 certificates")
+    crypto = require_cryptography("to read X.509 certificates")
     data = as_bytes(data)
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificate(data, default_backend())
+            return crypto.x509.load_pem_x509_certificate(data, crypto.default_backend())
         # an explicit backend keeps cryptography 2.x (Debian 10 devices) working
-        return x509.load_der_x509_certificate(data, default_backend())
+        return crypto.x509.load_der_x509_certificate(data, crypto.default_backend())
     except ValueError as exc:
         raise CertificateError("does not parse as an X.509 certificate (%s)" % exc)
 
@@ -114,11 +143,11 @@ def name_text(name):
 
 
 def der_of(cert):
-    return cert.public_bytes(serialization.Encoding.DER)
+    return cert.public_bytes(_cryptography().serialization.Encoding.DER)
 
 
 def pem_of(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return cert.public_bytes(_cryptography().serialization.Encoding.PEM).decode("ascii")
 
 
 def fingerprints(cert):
@@ -128,6 +157,7 @@ def fingerprints(cert):
 
 
 def is_ca(cert):
+    x509 = _cryptography().x509
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -136,14 +166,16 @@ def is_ca(cert):
 
 def signed_by_key(cert, key):
     """True when cert's signature verifies with key (a public key)."""
+    crypto = _cryptography()
     try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        if isinstance(key, crypto.rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, crypto.padding.PKCS1v15(),
+                       cert.signature_hash_algorithm)
+        elif isinstance(key, crypto.ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, crypto.ec.ECDSA(cert.signature_hash_algorithm))
         else:
             key.verify(cert.signature, cert.tbs_certificate_bytes)
-    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+    except (crypto.InvalidSignature, crypto.UnsupportedAlgorithm, TypeError, ValueError):
         return False
     return True
 
@@ -158,27 +190,29 @@ def issued_by(cert, issuer):
 
 
 def common_name(cert):
-    names = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
+    names = cert.subject.get_attributes_for_oid(_cryptography().x509.oid.NameOID.COMMON_NAME)
     return names[0].value if names else None
 
 
 def key_info(cert):
     """(key type, key bits, curve name or None) of the certificate's public key."""
+    crypto = _cryptography()
     key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
+    if isinstance(key, crypto.rsa.RSAPublicKey):
         return "RSA", key.key_size, None
-    if isinstance(key, ec.EllipticCurvePublicKey):
+    if isinstance(key, crypto.ec.EllipticCurvePublicKey):
         return "EC", key.curve.key_size, key.curve.name
-    if isinstance(key, ed25519.Ed25519PublicKey):
+    if isinstance(key, crypto.ed25519.Ed25519PublicKey):
         return "Ed25519", 256, None
-    if isinstance(key, ed448.Ed448PublicKey):
+    if isinstance(key, crypto.ed448.Ed448PublicKey):
         return "Ed448", 456, None
-    if isinstance(key, dsa.DSAPublicKey):
+    if isinstance(key, crypto.dsa.DSAPublicKey):
         return "DSA", key.key_size, None
     return type(key).__name__, None, None
 
 
 def alt_names(cert):
+    x509 = _cryptography().x509
     try:
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -207,7 +241,7 @@ def check_ca(option, cert, now):
 def inspect(der):
     """{is_ca, self_signed, not_after (naive UTC), subject, issuer} of a DER certificate; with the openssl
     command when cryptography is missing (devices)."""
-    if not HAS_CRYPTOGRAPHY:
+    if not has_cryptography():
         return openssl.inspect(der)
     cert = load_certificate(der)
     return {"is_ca": is_ca(cert), "self_signed": is_self_signed(cert),
@@ -217,7 +251,7 @@ def inspect(der):
 
 def describe(der):
     """Names, validity and key of a DER certificate, for reports (None for each when cryptography is missing)."""
-    if not HAS_CRYPTOGRAPHY:
+    if not has_cryptography():
         return {"subject": None, "issuer": None, "not_before": None, "not_after": None,
                 "key_type": None, "key_bits": None, "key_curve": None, "subject_alt_names": []}
     cert = load_certificate(der)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import ssl
 import subprocess
 import tempfile
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError
-from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import CertificateError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509.pem import CertificateError, certificate_pem
 
 
 def inspect(der, command="openssl"):
@@ -23,7 +22,7 @@ def inspect(der, command="openssl"):
     fd, path = tempfile.mkstemp(suffix=".pem")
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(ssl.DER_cert_to_PEM_cert(der))
+            handle.write(certificate_pem(der))
         info = _run([command, "x509", "-in", path, "-noout", "-subject", "-issuer", "-enddate",
                      "-nameopt", "RFC2253", "-ext", "basicConstraints"])
         if info is None:

@@ -11,6 +11,8 @@ import pytest
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness import audit
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate as x509_certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import openssl
 
 
 def image(tmp_path, roots):
@@ -75,6 +77,16 @@ def test_ready_image(tmp_path):
     assert [c["name"] for c in facts["checks"]] == ["tls12", "suites", "roots", "sdks", "pinning"]
     assert facts["roots"] == dict.fromkeys(BUILTIN_ROOTS, True)
     assert "handshake" not in facts
+
+
+def test_an_audit_without_pinned_files_parses_no_certificate(tmp_path, monkeypatch):
+    """Every device pays for a parse: cryptography's import, or the openssl commands without it."""
+    def refuse(*args):
+        raise AssertionError("a certificate was parsed")
+    monkeypatch.setattr(x509_certificate, "_cryptography", refuse)
+    monkeypatch.setattr(x509_certificate, "HAS_CRYPTOGRAPHY", None)
+    monkeypatch.setattr(openssl, "inspect", refuse)
+    assert audit.audit_device(root=image(tmp_path, BUILTIN_ROOTS))["ready"]
 
 
 def test_missing_roots_block_in_plain_words(tmp_path):

@@ -6,6 +6,7 @@ the fingerprint published for it (copied here independently, so editing one cons
 from __future__ import annotations
 
 import os
+import ssl
 
 import pytest
 from cryptography import x509
@@ -14,6 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.certificate import check_ca_certificate
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS, DEFAULT_ROOTS
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate as x509_certificate
 
 PUBLISHED = {
     "digicert_global_root_g2": ("DigiCert Global Root G2", "CB3CCBB76031E5E0138F8DD39A23F9DE47FFC35E43C1144CEA27D46A5AB1CB5F"),
@@ -46,6 +48,18 @@ def test_each_root_passes_every_check_the_module_makes(name):
     checked = check_ca_certificate(BUILTIN_ROOTS[name].pem, BUILTIN_ROOTS[name].sha256)
     assert checked.sha256 == BUILTIN_ROOTS[name].sha256
     assert checked.pem == BUILTIN_ROOTS[name].pem
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+@pytest.mark.parametrize("parser", ["cryptography", "openssl"])
+def test_what_each_root_carries_is_what_it_says(monkeypatch, name, parser):
+    """Runs take a builtin root's name and expiry from these constants instead of parsing it."""
+    if parser == "openssl":
+        monkeypatch.setattr(x509_certificate, "HAS_CRYPTOGRAPHY", False)
+    root = BUILTIN_ROOTS[name]
+    facts = x509_certificate.inspect(ssl.PEM_cert_to_DER_cert(root.pem))
+    assert facts == {"is_ca": True, "self_signed": True, "subject": root.distinguished_name,
+                     "issuer": root.distinguished_name, "not_after": root.not_after}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

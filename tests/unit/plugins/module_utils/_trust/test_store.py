@@ -13,6 +13,8 @@ import pytest
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.store import ensure
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import certificate as x509_certificate
+from ansible_collections.iotops.dps_tls.plugins.module_utils._x509 import openssl
 
 G2 = BUILTIN_ROOTS["digicert_global_root_g2"]
 MSRSA = BUILTIN_ROOTS["microsoft_rsa_root_ca_2017"]
@@ -107,6 +109,21 @@ def test_installs_only_what_is_missing_then_changes_nothing(device):
     assert [a["action"] for a in again["anchors"]] == ["unchanged", "already_trusted"]
     assert len(device.calls) == 1, "the update tool ran although nothing changed"
     assert "update_output" not in again
+
+
+def test_a_rerun_with_builtin_roots_parses_no_certificate(device, monkeypatch):
+    """Every device pays for a parse: cryptography's import, or the openssl commands without it."""
+    first = run(device, ROOTS)
+
+    def refuse(*args):
+        raise AssertionError("a certificate was parsed")
+    monkeypatch.setattr(x509_certificate, "_cryptography", refuse)
+    monkeypatch.setattr(x509_certificate, "HAS_CRYPTOGRAPHY", None)
+    monkeypatch.setattr(openssl, "inspect", refuse)
+    again = run(device, ROOTS)
+    assert not again["changed"]
+    assert again["anchors"] == [dict(anchor, action="unchanged" if anchor["action"] == "added" else anchor["action"])
+                                for anchor in first["anchors"]]
 
 
 def test_check_mode_decides_like_a_real_run_and_writes_nothing(device):

@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import ssl
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -67,6 +71,28 @@ def test_a_bundle_yields_every_readable_certificate(certs):
     damaged = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"
     text = certs["root"].pem + damaged + certs["other"].pem
     assert pem.certificate_ders(text) == [certs["root"].der, certs["other"].der]
+
+
+# What pem_blocks replaced: the blocks it finds must stay exactly these.
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
+PIECES = ["-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", "-----BEGIN TRUSTED CERTIFICATE-----",
+          "-----END TRUSTED CERTIFICATE-----", "-----BEGIN X-----", "-----END X-----", "-----BEGIN ", "-----END ",
+          "-----", "-", "AB", " ", "\n", "\r\n", "\u2003", "=", "x9"]
+
+
+def test_pem_blocks_are_those_of_the_regular_expression(certs):
+    bundle = "# comment\n" + certs["root"].pem + "\r\n" + certs["other"].pem.replace("\n", "\r\n") + KEYS["EC PRIVATE KEY"]
+    texts = [bundle, bundle[:-40], bundle[100:], "-----BEGIN A-----BEGIN B-----x-----END B-----",
+             "-----BEGIN CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----"]
+    texts += ["".join(combination) for combination in itertools.product(PIECES, repeat=3)]
+    for text in texts:
+        assert pem.pem_blocks(text) == PEM_BLOCK.findall(text), text
+    assert pem.pem_blocks(bundle.encode()) == PEM_BLOCK.findall(bundle)
+
+
+def test_certificate_pem_is_what_ssl_writes(certs):
+    for der in (certs["root"].der, certs["other"].der, b"", b"x" * 48, b"x" * 49):
+        assert pem.certificate_pem(der) == ssl.DER_cert_to_PEM_cert(der)
 
 
 def test_fingerprints_are_colon_separated_upper_case_hex(certs):
