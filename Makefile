@@ -80,11 +80,12 @@ bench: collection system-packages
 	cd $(COLL) && $(BIN)/python hack/bench.py --output $(CURDIR)/docs/performance.md
 
 # The SSH fleet (one sshd per simulated device): SIZES=10,100,1000 by default; about an hour on 2 cores.
-# MITOGEN=1 installs mitogen (PyPI) into the virtualenv and measures its strategy beside the plain runs.
+# MITOGEN=1 installs mitogen (PyPI) into the virtualenv and measures its strategy beside the plain runs
+# (MITOGEN_UP_TO=N: on fleets of at most N devices); NAIVE_UP_TO=N likewise for the naive role.
 bench-fleet: collection system-packages
 	@dpkg -s openssh-server >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
 	$(if $(MITOGEN),$(BIN)/pip install -q mitogen)
-	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(or $(SIZES),10,100,1000) $(if $(NAIVE_UP_TO),--naive-up-to $(NAIVE_UP_TO)) $(if $(MITOGEN),--mitogen) --output $(CURDIR)/docs/performance-fleet.md
+	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(or $(SIZES),10,100,1000) $(if $(NAIVE_UP_TO),--naive-up-to $(NAIVE_UP_TO)) $(if $(MITOGEN),--mitogen $(if $(MITOGEN_UP_TO),--mitogen-up-to $(MITOGEN_UP_TO))) --output $(CURDIR)/docs/performance-fleet.md
 
 clean:
 	rm -rf $(BUILD) $(VENV)

@@ -35,6 +35,8 @@ def main():
                         help="run the naive role only on fleets of at most N devices (it takes longest)")
     parser.add_argument("--mitogen", action="store_true",
                         help="also measure the floor, the trust rerun and the audit with Mitogen's linear strategy")
+    parser.add_argument("--mitogen-up-to", type=int, default=None, metavar="N",
+                        help="with --mitogen, measure Mitogen only on fleets of at most N devices")
     args = parser.parse_args()
     try:
         args.fleet_sizes = sorted({int(size) for size in args.sizes.split(",")})

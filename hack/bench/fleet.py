@@ -180,7 +180,8 @@ def bench(_venv, args):
         try:
             fleet.keys()
             naive = args.naive_up_to is None or count <= args.naive_up_to
-            results["sizes"][str(count)] = _bench_size(fleet, work, count, naive, mitogen)
+            with_mitogen = mitogen if args.mitogen_up_to is None or count <= args.mitogen_up_to else None
+            results["sizes"][str(count)] = _bench_size(fleet, work, count, naive, with_mitogen)
         finally:
             fleet.stop()
             shutil.rmtree(work, ignore_errors=True)
