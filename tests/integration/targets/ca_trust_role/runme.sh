@@ -31,6 +31,8 @@ case "${1:-}" in
     grep -qE '^localhost .* changed=0 .*failed=0' "$work/again.log"
     ;;
   *)
+    source ../setup_collection/collection_root.sh
+    ansible-playbook windows_without_facts.yml -e collection_root="$(collection_root)" "$@"
     exec unshare -m --propagation private "$0" --in-overlay "$@"
     ;;
 esac
