@@ -16,6 +16,7 @@ description:
     C(<name>.json).
   - The JSON report is written last, so a JSON report marked complete means every other file was written before it.
     Each file is replaced whole (a temporary file renamed over it), and only when its content differs.
+  - A report's name that is a symbolic link, a FIFO or a folder in O(dest) is refused before anything is written.
   - The role P(iotops.dps_tls.tls_readiness#role) and the playbook C(iotops.dps_tls.readiness_gate) use it.
 options:
   report:

@@ -11,7 +11,9 @@ import os
 import re
 import tempfile
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.files import read_regular_file
+from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge import MAX_REPORT_BYTES
 
 # A base name only: it is joined to dest, so no separator, and never "." or "..".
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -50,13 +52,23 @@ def write_report_files(params, check_mode=False, diff=False):
     if not isinstance(dest, str) or not os.path.isabs(dest):
         raise InvalidInputError("dest", "must be an absolute path, got %r" % (dest,))
     files = report_files(params["report"], params["name"])
-    before = dict((file_name, _current(os.path.join(dest, file_name))) for file_name, _data in files)
+    # A report's name that is a link, a FIFO or a folder is refused before anything is written (a FIFO would
+    # block the read; a link would lead the write elsewhere).
+    before = dict((file_name, read_regular_file("dest", os.path.join(dest, file_name), max_bytes=MAX_REPORT_BYTES,
+                                                follow=False, missing_ok=True))
+                  for file_name, _data in files)
     changed = [file_name for file_name, data in files if before[file_name] != data]
-    if changed and not check_mode:
-        os.makedirs(dest, mode=0o755, exist_ok=True)
-        for file_name, data in files:
-            if file_name in changed:
-                _replace(dest, file_name, data)
+    written = []
+    try:
+        if changed and not check_mode:
+            os.makedirs(dest, mode=0o755, exist_ok=True)
+            for file_name, data in files:
+                if file_name in changed:
+                    _replace(dest, file_name, data)
+                    written.append(file_name)
+    except OSError as exc:
+        raise DpsTlsError("dest: cannot write the reports in %s: %s" % (dest, exc.strerror or exc),
+                          changed=bool(written), written=written)
     result = dict(changed=bool(changed), paths=[os.path.join(dest, file_name) for file_name, _data in files])
     if diff:
         result["diff"] = dict(before=dict((file_name, _sha256(data)) for file_name, data in before.items()),
@@ -72,14 +84,6 @@ def _text(value):
     return ("" if value is None else str(value)).encode("utf-8")
 
 
-def _current(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def _replace(dest, file_name, data):
     fd, temporary = tempfile.mkstemp(dir=dest, prefix="." + file_name + ".")
     try:
@@ -87,6 +91,7 @@ def _replace(dest, file_name, data):
             handle.write(data)
         os.chmod(temporary, 0o644)
         os.replace(temporary, os.path.join(dest, file_name))
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    finally:
+        # renamed away when all went well; left behind only by a step that failed before the rename
+        if os.path.lexists(temporary):
+            os.unlink(temporary)

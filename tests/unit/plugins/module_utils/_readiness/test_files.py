@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import InvalidInputError
+from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness import files
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.merge import slice_report
 from ansible_collections.iotops.dps_tls.plugins.module_utils._readiness.report import build_report
@@ -84,3 +84,33 @@ def test_something_that_is_not_a_report_is_refused(tmp_path):
         files.write_report_files(params(tmp_path, report={"summary": {}}))
     assert error.value.option == "report"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "folder"])
+def test_a_report_name_that_is_no_regular_file_is_refused_before_any_write(tmp_path, kind):
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text("not ours\n")
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    target = dest / "readiness.md"
+    if kind == "fifo":
+        os.mkfifo(target)  # a read would block: it must be refused at once
+    elif kind == "link":
+        target.symlink_to(elsewhere)
+    else:
+        target.mkdir()
+    with pytest.raises(InvalidInputError) as error:
+        files.write_report_files(params(dest))
+    assert error.value.option == "dest"
+    assert "readiness.md" in error.value.message
+    assert sorted(path.name for path in dest.iterdir()) == ["readiness.md"]
+    assert elsewhere.read_text() == "not ours\n"
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    dest = tmp_path / "a-file"
+    dest.write_text("")
+    with pytest.raises(DpsTlsError) as error:
+        files.write_report_files(params(dest))
+    assert error.value.message.startswith("dest: cannot write the reports in %s" % dest)
+    assert error.value.details["changed"] is False
