@@ -25,6 +25,7 @@ ROUND_TRIP = 0.040  # the delay proxy's, 20 ms each way
 ALONE_VS_SSLYZE = 0.2
 ALONE_ROUND_TRIPS, ALONE_ALLOWANCE = 5, 0.050
 FLOOR = "ansible localhost -m ping (floor)"
+MODULE_FLOOR = "ping module alone (no ansible)"
 # sslyze's comparable scan: the protocols tls_probe checks and the chain; not its other checks.
 SSLYZE_SCANS = ["--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--certinfo"]
 PROTOCOL_NAMES = {"tls_1_0": "TLSv1", "tls_1_1": "TLSv1.1", "tls_1_2": "TLSv1.2", "tls_1_3": "TLSv1.3",
@@ -76,6 +77,22 @@ def tls_probe_alone(emulator, port, work):
         result = json.loads(proc.stdout)
         return seconds, accepted_set(result["accepted_protocols"],
                                      [s["iana_name"] for s in result["cipher_suites"] if s["accepted"]])
+    return once
+
+
+def module_floor(work):
+    """ansible.builtin.ping run as python -m: what any Ansible module in Python costs before it does anything
+    (Python's start, Ansible's module runtime, the arguments and the JSON answer). The floor of the module alone."""
+    args = os.path.join(work, "ping_args.json")
+    with open(args, "w", encoding="utf-8") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": {}}, handle)
+    argv = [sys.executable, "-m", "ansible.modules.ping", args]
+
+    def once(_index):
+        seconds, proc = run(argv)
+        if json.loads(proc.stdout).get("ping") != "pong":
+            raise BenchError("the ping module did not answer: %s" % proc.stdout)
+        return seconds, None
     return once
 
 
@@ -137,6 +154,7 @@ def bench(venv, args):
         for path, port in (("loopback", direct), ("40 ms round trip", proxy.port)):
             tools = {"tls_probe": tls_probe(emulator, port),
                      ALONE: tls_probe_alone(emulator, port, work),
+                     MODULE_FLOOR: module_floor(work),
                      "nmap ssl-enum-ciphers": nmap(port, work),
                      FLOOR: ansible_floor()}
             if venv["sslyze_missing"]:
@@ -172,7 +190,8 @@ def report(results):
         "every protocol, suite and group in its own handshake and the chain, all at once, each stopped once it has "
         "what it is about); `tls_probe module alone` is the same "
         "module run as `python -m` without ansible: the audit itself, like for like with sslyze's Python "
-        "process. `ansible localhost -m ping` is the floor of any ad-hoc ansible task: ansible's start, the "
+        "process, and `ping module alone` is `ansible.builtin.ping` run the same way: the floor of any Ansible "
+        "module in Python. `ansible localhost -m ping` is the floor of any ad-hoc ansible task: ansible's start, the "
         "inventory, the module's packaging and a Python on the host, before the module does anything. sslyze "
         "runs as `python -m sslyze %s` (its other checks left out); nmap as `nmap -Pn -p PORT --script "
         "ssl-enum-ciphers`. The 40 ms round trip comes from `hack/bench/delay_proxy.py` (20 ms each way per "
@@ -228,6 +247,21 @@ def _judge(path, entries, theirs, targets):
                 ALONE_ROUND_TRIPS, ALONE_ALLOWANCE * 1000)
         lines.append(_target_line(targets, path, "the audit itself (module alone)", entry, theirs, limit,
                                   "%s (%.2f s)" % (words, limit)))
+    floor = entries.get(MODULE_FLOOR)
+    if entry and "median" in entry and floor and "median" in floor:
+        lines.append("- Where the module's own time goes: a module that does nothing (`ping`, run the same way) "
+                     "takes %.2f s (%.2fx sslyze): Python's start and Ansible's module runtime; the audit's "
+                     "handshakes and checks add %.2f s to it." % (
+                         floor["median"], floor["median"] / theirs["median"], entry["median"] - floor["median"]))
+        if floor["median"] > limit:
+            lines.append("- That floor alone is over the budget of %.2f s, so no Ansible module in Python can meet "
+                         "the target for the module alone on this path, whatever its audit does." % limit)
+        elif path != "loopback":
+            lines.append("- The audit's part is %.1f round trips of %d ms; the budget's fixed allowance of %d ms is "
+                         "%s the module floor of %.2f s on this machine." % (
+                             (entry["median"] - floor["median"]) / ROUND_TRIP, ROUND_TRIP * 1000,
+                             ALONE_ALLOWANCE * 1000,
+                             "less than" if floor["median"] > ALONE_ALLOWANCE else "enough for", floor["median"]))
     floor = entries.get(FLOOR)
     if floor and "median" in floor:
         over = entries["tls_probe"]["median"] - floor["median"]
