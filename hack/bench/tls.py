@@ -247,21 +247,21 @@ def _judge(path, entries, theirs, targets):
                 ALONE_ROUND_TRIPS, ALONE_ALLOWANCE * 1000)
         lines.append(_target_line(targets, path, "the audit itself (module alone)", entry, theirs, limit,
                                   "%s (%.2f s)" % (words, limit)))
-    floor = entries.get(MODULE_FLOOR)
-    if entry and "median" in entry and floor and "median" in floor:
+    bare = entries.get(MODULE_FLOOR)
+    if entry and "median" in entry and bare and "median" in bare:
         lines.append("- Where the module's own time goes: a module that does nothing (`ping`, run the same way) "
                      "takes %.2f s (%.2fx sslyze): Python's start and Ansible's module runtime; the audit's "
                      "handshakes and checks add %.2f s to it." % (
-                         floor["median"], floor["median"] / theirs["median"], entry["median"] - floor["median"]))
-        if floor["median"] > limit:
+                         bare["median"], bare["median"] / theirs["median"], entry["median"] - bare["median"]))
+        if bare["median"] > limit:
             lines.append("- That floor alone is over the budget of %.2f s, so no Ansible module in Python can meet "
                          "the target for the module alone on this path, whatever its audit does." % limit)
         elif path != "loopback":
             lines.append("- The audit's part is %.1f round trips of %d ms; the budget's fixed allowance of %d ms is "
                          "%s the module floor of %.2f s on this machine." % (
-                             (entry["median"] - floor["median"]) / ROUND_TRIP, ROUND_TRIP * 1000,
+                             (entry["median"] - bare["median"]) / ROUND_TRIP, ROUND_TRIP * 1000,
                              ALONE_ALLOWANCE * 1000,
-                             "less than" if floor["median"] > ALONE_ALLOWANCE else "enough for", floor["median"]))
+                             "less than" if bare["median"] > ALONE_ALLOWANCE else "enough for", bare["median"]))
     floor = entries.get(FLOOR)
     if floor and "median" in floor:
         over = entries["tls_probe"]["median"] - floor["median"]
