@@ -11,8 +11,26 @@ SERIES = (FLOOR, "root_ca_trust first run", "root_ca_trust rerun", "naive role f
 COLOURS = ("#555555", "#1f77b4", "#2ca02c", "#d62728", "#9467bd")
 
 
+def floor(row):
+    """The floor a size's other runs are held to: the mean of its two measurements, one before the other runs
+    and one after, when both were taken (the machine's own speed drifts over a size's minutes of runs)."""
+    if row.get(FLOOR_AGAIN):
+        return (row[FLOOR] + row[FLOOR_AGAIN]) / 2
+    return row[FLOOR]
+
+
 def _ratio(row, name, base):
-    return row[name] / row[base] if row.get(name) and row.get(base) else float("nan")
+    if not row.get(name) or not row.get(base):
+        return float("nan")
+    return row[name] / (floor(row) if base == FLOOR else row[base])
+
+
+def _bracket(row, name, base):
+    """ ", 1.20x-1.31x": the ratio against each floor alone, when the floor was measured twice."""
+    if base != FLOOR or not row.get(FLOOR_AGAIN):
+        return ""
+    low, high = ("%.2fx" % ratio for ratio in sorted((row[name] / row[FLOOR], row[name] / row[FLOOR_AGAIN])))
+    return " (%s-%s)" % (low, high) if low != high else ""
 
 
 def targets(sizes):
@@ -25,15 +43,15 @@ def targets(sizes):
             ratio = _ratio(row, name, base)
             if math.isnan(ratio):
                 continue  # not measured at this size
-            rows.append(("%s / %s, %d devices (<= %.1fx)" % (name, base, size, limit), "%.2fx" % ratio,
-                         "yes" if ratio <= limit else "no"))
+            rows.append(("%s / %s, %d devices (<= %.1fx)" % (name, base, size, limit),
+                         "%.2fx%s" % (ratio, _bracket(row, name, base)), "yes" if ratio <= limit else "no"))
     if len(sizes) > 1:
         for name in SERIES[1:]:
             measured = [(size, row) for size, row in sizes if row.get(name)]
             if len(measured) < 2:
                 continue
             (small, first), (large, last) = measured[0], measured[-1]
-            floor_growth = last[FLOOR] / first[FLOOR]
+            floor_growth = floor(last) / floor(first)
             growth = last[name] / first[name]
             # "no faster than the floor": within 10 % of the floor's own growth, for measurement noise
             rows.append(("%s grows %d -> %d devices no faster than the floor (%.1fx)" % (
@@ -55,49 +73,34 @@ def where_the_rerun_goes(sizes):
              "| module's work per device |", "|---:|---:|---:|---:|---:|---:|"]
     for size, row in sizes:
         lines.append("| %d | %.1f s | %.1f s | %.1f s | %.2fx | %.0f ms |" % (
-            size, row[FLOOR], row[alone] - row[FLOOR], row["root_ca_trust rerun"] - row[alone],
-            row[alone] / row[FLOOR], (row[alone] - row[FLOOR]) / size * 1000))
+            size, floor(row), row[alone] - floor(row), row["root_ca_trust rerun"] - row[alone],
+            row[alone] / floor(row), (row[alone] - floor(row)) / size * 1000))
     size, row = sizes[-1]
     lines += ["", "At %d devices the rerun is %.1f s over the floor: %.1f s of it the module's own work on the "
               "devices and %.1f s the role's other tasks on the controller. The readiness audit is %.1f s over "
               "the floor at %d devices and %.1f s at %d: its fixed part (the reports and the fleet gate, written "
               "once on the controller) weighs most on a small fleet." % (
-                  size, row["root_ca_trust rerun"] - row[FLOOR], row[alone] - row[FLOOR],
-                  row["root_ca_trust rerun"] - row[alone], sizes[0][1]["readiness audit"] - sizes[0][1][FLOOR],
-                  sizes[0][0], row["readiness audit"] - row[FLOOR], size)]
-    lines += _growth_not_isolated(sizes, alone)
+                  size, row["root_ca_trust rerun"] - floor(row), row[alone] - floor(row),
+                  row["root_ca_trust rerun"] - row[alone], sizes[0][1]["readiness audit"] - floor(sizes[0][1]),
+                  sizes[0][0], row["readiness audit"] - floor(row), size)]
     return lines
 
 
-def _growth_not_isolated(sizes, alone):
-    """When the module's work per device grows between the two largest sizes, say so, and what the run cannot
-    tell apart."""
-    if len(sizes) < 2:
+def drift(sizes):
+    """How far the floor moved between its two measurements at each size: the machine's own drift, which no
+    ratio of one run can be more precise than."""
+    rows = [(size, row) for size, row in sizes if row.get(FLOOR_AGAIN)]
+    if not rows:
         return []
-    (small, before), (large, after) = sizes[-2], sizes[-1]
-    work_before = (before[alone] - before[FLOOR]) / small * 1000
-    work_after = (after[alone] - after[FLOOR]) / large * 1000
-    if work_after <= 1.5 * max(work_before, 1.0):
-        return []
-    if after.get(FLOOR_AGAIN):
-        # Drift explains the rise when the floor itself got slower by at least half the task's gap over it.
-        drift = after[FLOOR_AGAIN] - after[FLOOR]
-        verdict = ("the machine got slower during the run, which explains most of the rise"
-                   if drift >= 0.5 * (after[alone] - after[FLOOR]) else
-                   "the machine did not get slower by as much, so the cost grows with the fleet itself")
-        return ["", "From %d to %d devices the module's work per device rose from %.0f ms to %.0f ms. The floor, "
-                "measured again after the other runs at %d devices, took %.1f s against %.1f s at first: %s." % (
-                    small, large, work_before, work_after, large, after[FLOOR_AGAIN], after[FLOOR], verdict)]
-    return ["", "From %d to %d devices the module's work per device rose from %.0f ms to %.0f ms, while the floor "
-            "per device went from %.0f ms to %.0f ms. The module does the same on every device at every size (the "
-            "same two roots, a store of the same size, a result of the same size), and little of the rise is in the "
-            "role around it (its other tasks went from %.0f ms to %.0f ms per device). The cause is not isolated: at %d "
-            "devices each playbook runs for minutes, one after the other, and the floor is measured first, so a "
-            "machine that is slower later in the run cannot be told apart from a cost that grows with the fleet; "
-            "measuring the floor again after a size's other runs would tell." % (
-                small, large, work_before, work_after, before[FLOOR] / small * 1000, after[FLOOR] / large * 1000,
-                (before["root_ca_trust rerun"] - before[alone]) / small * 1000,
-                (after["root_ca_trust rerun"] - after[alone]) / large * 1000, large)]
+    lines = ["", "## The floor, before and after", "",
+             "Each size measures the floor twice: first, before its other runs, and again after all of them. The "
+             "ratios above are to the mean of the two; in brackets, to each alone. A difference between the two is "
+             "the machine's own drift over the size's runs, not the collection's: the same `ping` on the same "
+             "devices.", "", "| devices | floor, first | floor, again | change |", "|---:|---:|---:|---:|"]
+    for size, row in rows:
+        lines.append("| %d | %.1f s | %.1f s | %+.0f %% |" % (
+            size, row[FLOOR], row[FLOOR_AGAIN], (row[FLOOR_AGAIN] / row[FLOOR] - 1) * 100))
+    return lines
 
 
 LEFT_OVER_THE_FLOOR = [
@@ -129,16 +132,20 @@ def with_mitogen(sizes):
              "| devices | %s |" % " | ".join(names), "|---:|%s" % ("---:|" * len(names))]
     for size, row in rows:
         lines.append("| %d | %s |" % (size, " | ".join(
-            "%.1f s (%.2fx)" % (row[MITOGEN % name], row[MITOGEN % name] / row[name])
+            "%.1f s (%.2fx)" % (row[MITOGEN % name], row[MITOGEN % name] / _seconds(row, name))
             if row.get(MITOGEN % name) and row.get(name) else "-" for name in names)))
     return lines
+
+
+def _seconds(row, name):
+    return floor(row) if name == FLOOR else row[name]
 
 
 def svg(sizes):
     """Wall time against fleet size, both axes logarithmic, one line per playbook."""
     width, height, left, right, top, bottom = 720, 420, 70, 220, 30, 50
     xs = [size for size, _row in sizes]
-    ys = [row[name] for _size, row in sizes for name in SERIES if row.get(name)]
+    ys = [_seconds(row, name) for _size, row in sizes for name in SERIES if row.get(name)]
     x_lo, x_hi = math.log10(min(xs)), math.log10(max(xs)) if max(xs) > min(xs) else math.log10(min(xs)) + 1
     y_lo, y_hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
     y_hi = y_hi if y_hi > y_lo else y_lo + 1
@@ -164,7 +171,7 @@ def svg(sizes):
     out.append('<text x="%d" y="%d" text-anchor="middle">devices</text>' % (
         (left + width - right) // 2, height - 10))
     for index, name in enumerate(SERIES):
-        points = [(px(size), py(row[name])) for size, row in sizes if row.get(name)]
+        points = [(px(size), py(_seconds(row, name))) for size, row in sizes if row.get(name)]
         colour = COLOURS[index]
         dash = ' stroke-dasharray="5,4"' if name == FLOOR else ""
         out.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>' % (
@@ -203,18 +210,20 @@ def render(results):
         return "\n".join(lines + ["**Not measured:**", "", "```", fleet.get("failed", fleet.get(
             "not_available")), "```", ""]) + "\n", None
     sizes = sorted((int(size), row) for size, row in fleet["sizes"].items())
+    columns = SERIES[:1] + ((FLOOR_AGAIN,) if any(row.get(FLOOR_AGAIN) for _size, row in sizes) else ()) + SERIES[1:]
     lines += ["![Wall time against fleet size](images/fleet.svg)", "",
-              "| devices | %s |" % " | ".join(SERIES), "|---:|%s" % ("---:|" * len(SERIES))]
+              "| devices | %s |" % " | ".join(columns), "|---:|%s" % ("---:|" * len(columns))]
     for size, row in sizes:
         lines.append("| %d | %s |" % (size, " | ".join("%.1f s" % row[name] if row.get(name) else "-"
-                                                       for name in SERIES)))
-    lines += ["", "Per device (ms):", "", "| devices | %s |" % " | ".join(SERIES),
-              "|---:|%s" % ("---:|" * len(SERIES))]
+                                                       for name in columns)))
+    lines += ["", "Per device (ms):", "", "| devices | %s |" % " | ".join(columns),
+              "|---:|%s" % ("---:|" * len(columns))]
     for size, row in sizes:
         lines.append("| %d | %s |" % (size, " | ".join("%.0f" % (row[name] / size * 1000) if row.get(name) else "-"
-                                                       for name in SERIES)))
+                                                       for name in columns)))
     lines += ["", "## Targets", "", "| comparison | measured | target met |", "|---|---|---|"]
     lines += ["| %s | %s | %s |" % row for row in targets(sizes)]
+    lines += drift(sizes)
     lines += where_the_rerun_goes(sizes)
     if any(met == "no" for _name, _measured, met in targets(sizes)):
         lines += LEFT_OVER_THE_FLOOR
