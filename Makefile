@@ -87,8 +87,10 @@ bench: collection system-packages
 # NAIVE_UP_TO=100 (the naive role at 1,000 devices adds about 50); MITOGEN_UP_TO=100 adds about 10.
 # MITOGEN=1 installs mitogen (PyPI) into the virtualenv and measures its strategy beside the plain runs
 # (MITOGEN_UP_TO=N: on fleets of at most N devices); NAIVE_UP_TO=N likewise for the naive role.
+# acct (Debian) gives the CPU of each kind of process around the floor and the ca_trust task; the bench turns
+# the kernel's process accounting on for those runs and off after them.
 bench-fleet: collection system-packages
-	@dpkg -s openssh-server >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+	@dpkg -s openssh-server acct >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server acct >/dev/null
 	$(if $(MITOGEN),$(BIN)/pip install -q mitogen)
 	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(or $(SIZES),10,100,1000) $(if $(NAIVE_UP_TO),--naive-up-to $(NAIVE_UP_TO)) $(if $(MITOGEN),--mitogen $(if $(MITOGEN_UP_TO),--mitogen-up-to $(MITOGEN_UP_TO))) --output $(CURDIR)/docs/performance-fleet.md
 

@@ -4,7 +4,8 @@
 127.2.0.0/16 (all of 127/8 is loopback on Linux, so no interface is configured), serving the simulated device's
 root filesystem through the roles' `root` variables. Ansible reaches it as a user would: OpenSSH, pipelining,
 ControlPersist. Measured for each fleet size: the floor (one ping per host), root_ca_trust first run and rerun, the
-naive role's first run, and the readiness audit."""
+naive role's first run, and the readiness audit; with Debian's acct installed, the CPU of each kind of process
+around the floor and the ca_trust task alone."""
 
 import os
 import shutil
@@ -25,6 +26,9 @@ START_SECONDS = 120
 MITOGEN = "%s, Mitogen"
 # The floor measured again at the end of a size's runs.
 FLOOR_AGAIN = "ping (floor), again"
+# CPU by kind of process, from the kernel's process accounting (Debian's acct): the command names each kind runs as.
+PROCESS_KINDS = (("device's Python", ("python",)), ("ssh client", ("ssh",)),
+                 ("controller", ("ansible-playboo",)), ("sshd and login shell", ("sshd", "bash", "sh", "sleep")))
 AUDIT = os.path.join(COLLECTION, "playbooks", "audit_readiness.yml")
 SIMULATED_DEVICES = os.path.join(COLLECTION, "hack", "simulated_devices.py")
 
@@ -136,7 +140,8 @@ class Runner:
         self.work = work
         self.runs = 0
 
-    def play(self, label, playbook, extra=(), expect_changed=None, strategy=None):
+    def play(self, label, playbook, extra=(), expect_changed=None, strategy=None, accounted=None):
+        """Runs the playbook; with accounted={}, also fills it with the CPU seconds of each kind of process."""
         self.runs += 1
         control = os.path.join(self.work, "cp%d" % self.runs)
         os.makedirs(control)
@@ -149,10 +154,13 @@ class Runner:
             "ANSIBLE_TIMEOUT": "30",
         }))
         argv = [os.path.join(BIN, "ansible-playbook"), "-i", self.fleet.inventory, playbook] + list(extra)
+        accounting = _start_accounting(self.work, self.runs) if accounted is not None else None
         try:
             seconds, proc = run(argv, env=env, timeout=7200)
         finally:
             _end_masters(control)
+            if accounting:
+                accounted.update(_stop_accounting(accounting))
         changed, failed = recap_changed(proc.stdout)
         if failed or "unreachable=0" not in proc.stdout or (
                 expect_changed is not None and changed != expect_changed):
@@ -167,6 +175,33 @@ def _end_masters(control):
         subprocess.run(["ssh", "-o", "ControlPath=%s" % os.path.join(control, entry), "-O", "exit", "x"],
                        capture_output=True, check=False, timeout=10)
     shutil.rmtree(control, ignore_errors=True)
+
+
+def _start_accounting(work, number):
+    """Turns the kernel's process accounting on into a file of this run's; None where acct is not installed or
+    the kernel has no process accounting."""
+    if not (shutil.which("accton") and shutil.which("dump-acct")):
+        return None
+    path = os.path.join(work, "run%d.pacct" % number)
+    open(path, "w", encoding="utf-8").close()  # pylint: disable=consider-using-with
+    if subprocess.run(["accton", path], capture_output=True, check=False, timeout=10).returncode != 0:
+        return None
+    return path
+
+
+def _stop_accounting(path):
+    """Turns accounting off; the CPU seconds (user + system) of every process that ended, by kind."""
+    subprocess.run(["accton", "off"], capture_output=True, check=False, timeout=10)
+    dump = subprocess.run(["dump-acct", path], capture_output=True, text=True, check=True, timeout=60).stdout
+    kinds = {name: 0.0 for name, _commands in PROCESS_KINDS}
+    kinds["other"] = 0.0
+    for line in dump.splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        # command | version | user time | system time | ...: times in clock ticks of 1/100 s
+        seconds = (float(fields[2]) + float(fields[3])) / 100
+        kind = next((name for name, commands in PROCESS_KINDS if fields[0] in commands), "other")
+        kinds[kind] += seconds
+    return kinds
 
 
 def bench(_venv, args):
@@ -196,13 +231,15 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
     fleet.start()
     ping = os.path.join(BENCH_DIR, "ping.yml")
     runner.play("warm-up ping", ping)
-    measured = {"ping (floor)": runner.play("ping", ping, expect_changed=0)}
+    cpu = {"ping (floor)": {}, "ca_trust task alone, rerun": {}}
+    measured = {"ping (floor)": runner.play("ping", ping, expect_changed=0, accounted=cpu["ping (floor)"])}
     trust = os.path.join(BENCH_DIR, "trust_role.yml")
     measured["root_ca_trust first run"] = runner.play("root_ca_trust first run", trust)
     check_trusted(fleet.devices, count)
     measured["root_ca_trust rerun"] = runner.play("root_ca_trust rerun", trust, expect_changed=0)
     measured["ca_trust task alone, rerun"] = runner.play(
-        "ca_trust task alone, rerun", os.path.join(BENCH_DIR, "trust_task.yml"), expect_changed=0)
+        "ca_trust task alone, rerun", os.path.join(BENCH_DIR, "trust_task.yml"), expect_changed=0,
+        accounted=cpu["ca_trust task alone, rerun"])
 
     if naive:
         fleet.make_devices(missing=count)
@@ -228,7 +265,10 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
             MITOGEN % "root_ca_trust rerun", trust, expect_changed=0, strategy=strategy)
     # The floor once more, after everything else: a machine that got slower during the size's runs shows here.
     measured[FLOOR_AGAIN] = runner.play("ping again", ping, expect_changed=0)
-    return {name: float(seconds) for name, seconds in measured.items()}
+    results = {name: float(seconds) for name, seconds in measured.items()}
+    if all(cpu.values()):
+        results["cpu"] = cpu
+    return results
 
 
 def mitogen_strategies():

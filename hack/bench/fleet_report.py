@@ -103,6 +103,26 @@ def drift(sizes):
     return lines
 
 
+def cpu_by_process(sizes):
+    """CPU per device by kind of process for the floor and the ca_trust task, where the bench could measure it."""
+    rows = [(size, row) for size, row in sizes if row.get("cpu")]
+    if not rows:
+        return []
+    kinds = list(next(iter(rows[0][1]["cpu"].values())))
+    lines = ["", "## CPU per device, by process", "",
+             "From the kernel's process accounting (Debian's `acct`) around the floor and the `ca_trust` task "
+             "alone: the CPU time (user and system) of every process that ended during the run, per device, in ms. "
+             "The device's Python runs the module; the controller is `ansible-playbook` and its workers. CPU per "
+             "device that stays the same from one size to the next is a cost that does not grow with the fleet; "
+             "what the kernel spends on no process (the loopback network among others) is not counted.", "",
+             "| devices | run | all | %s |" % " | ".join(kinds), "|---:|---|---:|%s" % ("---:|" * len(kinds))]
+    for size, row in rows:
+        for run, seconds in row["cpu"].items():
+            lines.append("| %d | %s | %.0f | %s |" % (size, run, sum(seconds.values()) / size * 1000, " | ".join(
+                "%.0f" % (seconds.get(kind, 0.0) / size * 1000) for kind in kinds)))
+    return lines
+
+
 def left_over_the_floor(sizes):
     """Why the runs that miss their targets stay over the floor: what each costs that a ping does not."""
     alone = "ca_trust task alone, rerun"
@@ -233,6 +253,7 @@ def render(results):
     lines += ["| %s | %s | %s |" % row for row in targets(sizes)]
     lines += drift(sizes)
     lines += where_the_rerun_goes(sizes)
+    lines += cpu_by_process(sizes)
     if any(met == "no" for _name, _measured, met in targets(sizes)):
         lines += left_over_the_floor(sizes)
     lines += with_mitogen(sizes)
