@@ -16,16 +16,13 @@ import tempfile
 import time
 
 from common import BENCH_DIR, BIN, COLLECTION, BenchError, ansible_env, log, recap_changed, run
+from fleet_report import FLOOR, FLOOR_AGAIN, MITOGEN
 from trust import ROOTS_DIR, check_trusted
 
 SSHD = "/usr/sbin/sshd"
 FORKS = 25
 # Every sshd is started at most this long before the bench gives up on it.
 START_SECONDS = 120
-# The label of a run with Mitogen's strategy.
-MITOGEN = "%s, Mitogen"
-# The floor measured again at the end of a size's runs.
-FLOOR_AGAIN = "ping (floor), again"
 # CPU by kind of process, from the kernel's process accounting (Debian's acct): the command names each kind runs as.
 PROCESS_KINDS = (("device's Python", ("python",)), ("ssh client", ("ssh",)),
                  ("controller", ("ansible-playboo",)), ("sshd and login shell", ("sshd", "bash", "sh", "sleep")))
@@ -231,8 +228,8 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
     fleet.start()
     ping = os.path.join(BENCH_DIR, "ping.yml")
     runner.play("warm-up ping", ping)
-    cpu = {"ping (floor)": {}, "ca_trust task alone, rerun": {}}
-    measured = {"ping (floor)": runner.play("ping", ping, expect_changed=0, accounted=cpu["ping (floor)"])}
+    cpu = {FLOOR: {}, "ca_trust task alone, rerun": {}}
+    measured = {FLOOR: runner.play("ping", ping, expect_changed=0, accounted=cpu[FLOOR])}
     trust = os.path.join(BENCH_DIR, "trust_role.yml")
     measured["root_ca_trust first run"] = runner.play("root_ca_trust first run", trust)
     check_trusted(fleet.devices, count)
@@ -259,7 +256,7 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
         strategy = {"ANSIBLE_STRATEGY_PLUGINS": mitogen, "ANSIBLE_STRATEGY": "mitogen_linear"}
         measured[MITOGEN % "readiness audit"] = runner.play(
             MITOGEN % "readiness audit", AUDIT, extra=audit_args, strategy=strategy)
-        measured[MITOGEN % "ping (floor)"] = runner.play(MITOGEN % "ping", ping, expect_changed=0, strategy=strategy)
+        measured[MITOGEN % FLOOR] = runner.play(MITOGEN % "ping", ping, expect_changed=0, strategy=strategy)
         runner.play(MITOGEN % "root_ca_trust first run", trust, strategy=strategy)
         measured[MITOGEN % "root_ca_trust rerun"] = runner.play(
             MITOGEN % "root_ca_trust rerun", trust, expect_changed=0, strategy=strategy)

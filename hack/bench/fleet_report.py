@@ -4,6 +4,8 @@
 
 import math
 
+# The labels of the bench's runs: the floor, the floor measured again after a size's other runs, and a run with
+# Mitogen's strategy.
 FLOOR = "ping (floor)"
 FLOOR_AGAIN = "ping (floor), again"
 MITOGEN = "%s, Mitogen"
@@ -22,7 +24,7 @@ def floor(row):
 def _ratio(row, name, base):
     if not row.get(name) or not row.get(base):
         return float("nan")
-    return row[name] / (floor(row) if base == FLOOR else row[base])
+    return row[name] / _seconds(row, base)
 
 
 def _bracket(row, name, base):
