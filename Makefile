@@ -89,10 +89,12 @@ bench: collection system-packages
 # (MITOGEN_UP_TO=N: on fleets of at most N devices); NAIVE_UP_TO=N likewise for the naive role.
 # acct (Debian) gives the CPU of each kind of process around the floor and the ca_trust task; the bench turns
 # the kernel's process accounting on for those runs and off after them.
+# Make's $(or) splits its arguments at commas, so the default list of sizes is a variable of its own.
+SIZES ?= 10,100,1000
 bench-fleet: collection system-packages
 	@dpkg -s openssh-server acct >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server acct >/dev/null
 	$(if $(MITOGEN),$(BIN)/pip install -q mitogen)
-	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(or $(SIZES),10,100,1000) $(if $(NAIVE_UP_TO),--naive-up-to $(NAIVE_UP_TO)) $(if $(MITOGEN),--mitogen $(if $(MITOGEN_UP_TO),--mitogen-up-to $(MITOGEN_UP_TO))) --output $(CURDIR)/docs/performance-fleet.md
+	cd $(COLL) && $(BIN)/python hack/bench_fleet.py --sizes $(SIZES) $(if $(NAIVE_UP_TO),--naive-up-to $(NAIVE_UP_TO)) $(if $(MITOGEN),--mitogen $(if $(MITOGEN_UP_TO),--mitogen-up-to $(MITOGEN_UP_TO))) --output $(CURDIR)/docs/performance-fleet.md
 
 clean:
 	rm -rf $(BUILD) $(VENV)
