@@ -69,8 +69,9 @@ def where_the_rerun_goes(sizes):
     lines = ["", "## Where the trust rerun's time goes", "",
              "`%s` is one `ca_trust` task per device with no role around it. The rerun over the floor splits into "
              "the module's own work (the task alone minus the floor) and the role's other tasks (the role minus "
-             "the task alone: the argument validation, the checks a spec cannot express, and the meta task that "
-             "ends the role for a device with no other store, which needs no worker)." % alone,
+             "the task alone: the argument spec's validation task, the checks a spec cannot express, made in the "
+             "condition of the `ca_trust` task, and the meta task that ends the role for a device with no other "
+             "store, which needs no worker)." % alone,
              "", "| devices | floor | module's work | role's other tasks | task alone / floor "
              "| module's work per device |", "|---:|---:|---:|---:|---:|---:|"]
     for size, row in sizes:
@@ -129,13 +130,14 @@ def left_over_the_floor(sizes):
     """Why the runs that miss their targets stay over the floor: what each costs that a ping does not."""
     alone = "ca_trust task alone, rerun"
     size, row = sizes[-1]
-    validation = ("at %d devices the role's other tasks took %.0f ms per device for the two of them" % (
+    validation = ("at %d devices the role's tasks other than `ca_trust` took %.0f ms per device" % (
         size, (row["root_ca_trust rerun"] - row[alone]) / size * 1000) if row.get(alone) else "see above")
     return [
         "", "## What is left over the floor, and why", "",
-        "- Per device, on the controller: each role validates its variables before any device is touched, the "
-        "argument spec and one condition for what a spec cannot express. Each is a task per device, run by a worker "
-        "of its own (%s). They stay: a bad variable must be refused by name before anything changes." % validation,
+        "- Per device, on the controller: each role validates its variables before any device is touched. Ansible "
+        "runs the argument spec's validation as a task per device, with a worker of its own (%s); what a spec "
+        "cannot express is checked in the condition of the role's device task, which costs no task of its own. "
+        "The validation stays: a bad variable must be refused by name before anything changes." % validation,
         "- Per device, on the device: `ping` does nothing, while `ca_trust` reads the trust store and its bundle and "
         "`tls_readiness` reads the TLS stack, the SDKs, the roots and the application settings. Both import only "
         "what the run needs (no `cryptography` for a rerun with the builtin roots, nor for an audit without pinned "
