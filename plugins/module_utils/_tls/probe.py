@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Probes an endpoint: which protocols, suites and groups it accepts, its chain, and the verdict.
 
-One first handshake proves the endpoint answers at all (a silent server fails here, within one timeout).
-Then every other handshake at once, up to a bound: each protocol and suite alone, the ECDHE groups, the chain
-and its verification. Each stops as soon as it has what it is about (the ServerHello, or the checked chain).
+The first handshake proves the endpoint answers at all (a silent server fails here, within one timeout); every
+other one starts as soon as the first is connected, all at once up to a bound: each protocol and suite alone, the
+ECDHE groups, the chain and its verification. Each stops as soon as it has what it is about (the ServerHello, or the checked chain).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime
 import os
 import socket
 import ssl
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.errors import DpsTlsError, InvalidInputError
@@ -201,27 +202,34 @@ def probe_endpoint(host, port=8883, server_name=None, policy="dps", ca_file=None
 
 
 def _audit(runner, rules, ca_file, where):
-    """The first handshake alone, then every other one at once. The groups and the chain are probed as for an
-    endpoint that accepts every policy suite, DPS itself; for one that does not, again with the suites it accepts.
-
-    The plain chain handshake takes two round trips when the server asks for a client certificate: given a
-    second worker, it starts as soon as the first is connected (behind it, for a server that takes one connection
-    at a time)."""
+    """The first handshake, and every other one as soon as it is connected, all at once up to the concurrency.
+    An endpoint that refuses the connection fails with the first handshake alone; one that connects but never
+    answers fails within one timeout, the handshakes started beside the first ending with it. The groups and the
+    chain are probed as for an endpoint that accepts every policy suite, DPS itself; for one that does not, again
+    with the suites it accepts."""
     every_suite = list(policy_suites(rules))
-    plain_plan, plain = _plain_plan(runner, every_suite), []
+    connected = threading.Event()
     with ThreadPoolExecutor(max_workers=runner.concurrency) as pool:
-        def beside():
-            plain.append(pool.submit(runner.one, plain_plan))
         started = pool.submit(handshake, runner.spec, client_context(**runner.credentials), until=UNTIL_CHAIN,
-                              connected=beside if runner.concurrency > 1 else None)
-        one, read_one = _round_one(runner, rules)
-        two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file, plain=plain_plan)
-        load_parser()  # while the first handshake is in flight
-        first = _answered(started.result(), runner.spec.timeout, *where)
-        if not plain:
-            beside()
-        results = list(pool.map(runner.one, one + two[1:]))
-    results.insert(len(one), plain[0].result())
+                              connected=connected.set)
+        started.add_done_callback(lambda _first: connected.set())
+        one, read_one = _round_one(runner, rules)  # while the first handshake connects
+        two, read_two = _round_two(runner, rules, every_suite, ca_file=ca_file)
+        load_parser()
+        others = []
+        # With one worker, nothing is queued behind the first before it has answered.
+        if runner.concurrency > 1:
+            connected.wait()  # set on connecting, else when the first handshake ends (within its timeout)
+            if not (started.done() and started.result().outcome == CONNECT_FAILED):
+                others = [pool.submit(runner.one, plan) for plan in one + two]
+        try:
+            first = _answered(started.result(), runner.spec.timeout, *where)
+        except DpsTlsError:
+            for other in others:
+                other.cancel()  # those beyond the concurrency, still queued, never start
+            raise
+        others = others or [pool.submit(runner.one, plan) for plan in one + two]
+        results = [other.result() for other in others]
     seen = read_one(results[:len(one)])
     if seen["accepted_policy"] != every_suite:
         two, read_two = _round_two(runner, rules, seen["accepted_policy"], ca_file=ca_file)
@@ -271,9 +279,8 @@ def _plain_plan(runner, accepted_policy):
     return runner.plan(None, until=UNTIL_CLIENT_CERTIFICATE, **_device(accepted_policy))
 
 
-def _round_two(runner, rules, accepted_policy, ca_file, plain=None):
-    """The chain as a DPS device gets it (the plain handshake first, unless already planned), and the groups for
-    the ECDHE suites the endpoint accepts."""
+def _round_two(runner, rules, accepted_policy, ca_file):
+    """The chain as a DPS device gets it, and the groups for the ECDHE suites the endpoint accepts."""
     ecdhe = ":".join(s.openssl_name for s in accepted_policy if s.key_exchange == "ECDHE")
     group_plans = []
     if ecdhe:
@@ -281,7 +288,7 @@ def _round_two(runner, rules, accepted_policy, ca_file, plain=None):
                                    ciphers=ecdhe, group=g.openssl_name) for g in rules.ecdhe_groups]
     device = _device(accepted_policy)
     chain_plans = [
-        plain or _plain_plan(runner, accepted_policy),
+        _plain_plan(runner, accepted_policy),
         runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, **device),
         runner.plan(None, until=UNTIL_CHAIN, verify=True, ca_file=ca_file, check_hostname=True, **device),
     ]

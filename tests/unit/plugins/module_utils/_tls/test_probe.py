@@ -125,6 +125,15 @@ def test_a_silent_server_fails_after_one_timeout(silent_server):
     assert time.monotonic() - started < 10
 
 
+def test_a_silent_server_fails_after_one_timeout_with_handshakes_started_beside_the_first(silent_server):
+    started = time.monotonic()
+    with pytest.raises(DpsTlsError) as caught:
+        probe.probe_endpoint("127.0.0.1", silent_server[1], timeout=0.5, concurrency=8)
+    assert "did not answer the TLS handshake within 0.5 seconds" in caught.value.message
+    # Only the hang guard: those started beside the first end with it, those queued never start.
+    assert time.monotonic() - started < 10
+
+
 def test_with_concurrency_1_a_silent_server_gets_one_handshake(silent_server, monkeypatch):
     made = []
 
