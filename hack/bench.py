@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 
 # pylint: disable=wrong-import-position
-from common import COLLECTION, BenchError, bench_venv, log, machine  # noqa: E402
+from common import COLLECTION, BenchError, bench_venv, build_dir, log, machine  # noqa: E402
 import report  # noqa: E402
 
 SECTIONS = {"a": "dps", "b": "trust", "c": "tls", "d": "readiness"}
@@ -37,8 +37,8 @@ def main():
                         help="the report to write (default docs/performance.md of this copy)")
     parser.add_argument("--from-results", metavar="JSON",
                         help="only write the report again from the results a run saved (BUILD/bench-results.json)")
-    parser.add_argument("--venv", default=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        COLLECTION))), "bench-venv"), help="the bench virtualenv (default BUILD/bench-venv)")
+    parser.add_argument("--venv", default=os.path.join(build_dir(), "bench-venv"),
+                        help="the bench virtualenv (default BUILD/bench-venv)")
     args = parser.parse_args()
     if set(args.sections) - set(SECTIONS) or args.runs < 1 or args.fleet_runs < 1 or args.devices < 1:
         parser.error("--sections takes letters of abcd; --runs, --fleet-runs and --devices are at least 1")
@@ -47,13 +47,13 @@ def main():
     if args.from_results:
         with open(args.from_results, encoding="utf-8") as handle:
             results = json.load(handle)
-        return write(results, bench_venv(args.venv), args.output)
+        return write(results, args.output)
 
     # SIGTERM unwinds like Ctrl-C: the emulator, the proxy and any running command are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     started = time.monotonic()
     venv = bench_venv(args.venv)
-    results = {"machine": machine(), "settings": vars(args), "sections": {}}
+    results = {"machine": machine(), "bench_venv": report.venv_versions(venv), "settings": vars(args), "sections": {}}
     for letter in sorted(set(args.sections)):
         module = __import__(SECTIONS[letter])
         log("section %s (%s)" % (letter, SECTIONS[letter]))
@@ -69,12 +69,12 @@ def main():
     # kept, so the report can be written again without measuring again
     with open(saved, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1)
-    return write(results, venv, args.output)
+    return write(results, args.output)
 
 
-def write(results, venv, output):
+def write(results, output):
     with open(output, "w", encoding="utf-8") as handle:
-        handle.write(report.render(results, venv))
+        handle.write(report.render(results))
     log("wrote %s (the bench took %.0f s)" % (output, results["elapsed"]))
     return 1 if any("failed" in s for s in results["sections"].values()) else 0
 

@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 
 # pylint: disable=wrong-import-position
-from common import COLLECTION, BenchError, log, machine  # noqa: E402
+from common import COLLECTION, BenchError, build_dir, log, machine  # noqa: E402
 import fleet  # noqa: E402
 import fleet_report  # noqa: E402
 
@@ -44,7 +44,7 @@ def main():
         parser.error("--sizes takes whole numbers separated by commas")
     if not args.fleet_sizes or args.fleet_sizes[0] < 1 or args.fleet_sizes[-1] > 60000:
         parser.error("--sizes: each size from 1 to 60000")
-    saved = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION))), "bench-fleet-results.json")
+    saved = os.path.join(build_dir(), "bench-fleet-results.json")
     if args.from_results:
         return write(combined(args.from_results), args.output)
     if os.geteuid() != 0:

@@ -29,6 +29,15 @@ class NotAvailable(RuntimeError):
     """A contender cannot run on this machine; the report says why instead of a number."""
 
 
+def build_dir():
+    """BUILD: the folder holding ansible_collections/iotops/dps_tls when the bench runs from the copy `make`
+    builds, else the checkout's .build (never a folder above the checkout)."""
+    namespace_dir = os.path.dirname(COLLECTION)
+    if os.path.basename(os.path.dirname(namespace_dir)) == "ansible_collections":
+        return os.path.dirname(os.path.dirname(namespace_dir))
+    return os.path.join(COLLECTION, ".build")
+
+
 def log(message):
     print("bench: %s" % message, file=sys.stderr, flush=True)
 

@@ -9,12 +9,21 @@ TITLES = {"a": "a. DPS: create and no-op rerun", "b": "b. Trust: root_ca_trust o
 MODULES = {"a": "dps", "b": "trust", "c": "tls", "d": "readiness"}
 
 
+VENV_PACKAGES = ("ansible-core", "ansible", "azure-cli-core", "sslyze")
+
+
 def _version(python, package):
     proc = subprocess.run([python, "-m", "pip", "show", package], capture_output=True, text=True, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("Version:"):
             return line.split(":", 1)[1].strip()
     return "not installed"
+
+
+def venv_versions(venv):
+    """What the bench virtualenv held when it measured: kept with the results, so a report written again from
+    them needs no virtualenv."""
+    return {package: _version(venv["python"], package) for package in VENV_PACKAGES}
 
 
 # Sections b and d use local connections; the SSH fleet has a bench of its own, too long for `make bench`.
@@ -31,8 +40,10 @@ FLEET_OVER_SSH = [
 ]
 
 
-def render(results, venv):
+def render(results):
     m = results["machine"]
+    versions = dict.fromkeys(VENV_PACKAGES, "not recorded")
+    versions.update(results.get("bench_venv", {}))
     settings = results["settings"]
     lines = [
         "# Performance",
@@ -60,11 +71,10 @@ def render(results, venv):
         "| Python | %s |" % m["python"],
         "| ansible-core | %s (this collection); %s in the bench virtualenv |" % (
             m["ansible_core"].replace("ansible ", "").replace("[", "").replace("]", "").strip(),
-            _version(venv["python"], "ansible-core")),
+            versions["ansible-core"]),
         "| OpenSSL | %s (Python's ssl: %s) |" % (m["openssl"], m["python_ssl"]),
         "| bench virtualenv | ansible %s (azure.azcollection inside), azure-cli-core %s, sslyze %s |" % (
-            _version(venv["python"], "ansible"), _version(venv["python"], "azure-cli-core"),
-            _version(venv["python"], "sslyze")),
+            versions["ansible"], versions["azure-cli-core"], versions["sslyze"]),
         "| runs | %d measured runs per case after one warm-up; %d for the %d-device cases (one warm-up of the "
         "floor for section b, none for d) |" % (settings["runs"], settings["fleet_runs"], settings["devices"]),
         "",
