@@ -186,9 +186,9 @@ def report(results):
     lines = ["## c. TLS: a full policy audit of one endpoint", ""]
     lines.append(
         "One endpoint: the emulator's device endpoint (the DPS policy: TLS 1.2 only, the 12 suites), reached as "
-        "`%s`. `tls_probe` runs as `ansible localhost -m iotops.dps_tls.tls_probe` (one first handshake, then "
-        "every protocol, suite and group in its own handshake and the chain, all at once, each stopped once it has "
-        "what it is about); `tls_probe module alone` is the same "
+        "`%s`. `tls_probe` runs as `ansible localhost -m iotops.dps_tls.tls_probe` (one first handshake and, "
+        "once it is connected, every protocol, suite and group in its own handshake and the chain, all at once, "
+        "each stopped once it has what it is about); `tls_probe module alone` is the same "
         "module run as `python -m` without ansible: the audit itself, like for like with sslyze's Python "
         "process, and `ping module alone` is `ansible.builtin.ping` run the same way: the floor of any Ansible "
         "module in Python. `ansible localhost -m ping` is the floor of any ad-hoc ansible task: ansible's start, the "
