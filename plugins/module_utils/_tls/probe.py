@@ -4,7 +4,8 @@
 
 The first handshake proves the endpoint answers at all (a silent server fails here, within one timeout); every
 other one starts as soon as the first is connected, all at once up to a bound: each protocol and suite alone, the
-ECDHE groups, the chain and its verification. Each stops as soon as it has what it is about (the ServerHello, or the checked chain).
+ECDHE groups, the chain and its verification. Each stops as soon as it has what it is about (the ServerHello, or
+the checked chain).
 """
 
 from __future__ import annotations
