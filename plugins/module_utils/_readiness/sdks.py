@@ -32,8 +32,8 @@ PYTHON_SITE_DIRS = ("/usr/lib/python3*/site-packages", "/usr/lib/python3*/dist-p
                     "/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages",
                     "/usr/lib/python3/dist-packages", "/opt/*/lib/python3*/site-packages")
 NODE_GLOBAL_DIRS = ("/usr/lib/node_modules", "/usr/local/lib/node_modules")
-PYTHON_DIST = re.compile(r"^azure[_-]iot[_-]device-([^-]+?)(?:-py[^-]*)?\.(?:dist-info|egg-info)$", re.IGNORECASE)
-JAVA_JAR = re.compile(r"^iot-device-client-(\d[^/]*?)(?:-with-deps|-jar-with-dependencies)?\.jar$")
+PYTHON_DIST = re.compile(r"azure[_-]iot[_-]device-([^-]+?)(?:-py[^-]*)?\.(?:dist-info|egg-info)", re.IGNORECASE)
+JAVA_JAR = re.compile(r"iot-device-client-(\d[^/]*?)(?:-with-deps|-jar-with-dependencies)?\.jar")
 JAVA_POM = "META-INF/maven/com.microsoft.azure.sdk.iot/iot-device-client/pom.properties"
 DOTNET_NAME = "microsoft.azure.devices.client"
 MAX_DEPTH = 8
@@ -122,7 +122,7 @@ def python_sdks(folders):
         except OSError:
             continue
         for name in names:
-            match = PYTHON_DIST.match(name)
+            match = PYTHON_DIST.fullmatch(name)
             if match:
                 path = os.path.join(folder, name)
                 found.append(_entry("python", _metadata_version(path) or match.group(1), path))
@@ -204,7 +204,7 @@ def java_sdks(root, app_paths):
     for folder, dummy, files in _app_files(root, app_paths):
         for name in files:
             path = os.path.join(folder, name)
-            match = JAVA_JAR.match(name)
+            match = JAVA_JAR.fullmatch(name)
             if match:
                 found.append(_entry("java", match.group(1), path))
             elif name.endswith(".jar"):

@@ -18,7 +18,7 @@ import re
 from ansible_collections.iotops.dps_tls.plugins.module_utils._common.rooted import resolve_in_root, unlink_quietly
 
 # <subject hash>.<n> for certificates, <subject hash>.r<n> for CRLs (openssl rehash)
-HASH_LINK = re.compile(r"^(?P<hash>[0-9a-f]{8})\.(?P<kind>r?)(?P<number>[0-9]+)$")
+HASH_LINK = re.compile(r"(?P<hash>[0-9a-f]{8})\.(?P<kind>r?)(?P<number>[0-9]+)")
 
 
 def pem_link_name(anchor_file):
@@ -37,7 +37,7 @@ def _buckets(dir_fd):
     """{(hash, kind): {number: link target}} of the hash links in the folder."""
     buckets = {}
     for entry in os.listdir(dir_fd):
-        match = HASH_LINK.match(entry)
+        match = HASH_LINK.fullmatch(entry)
         target = _readlink(entry, dir_fd) if match else None
         if target is not None:
             key = (match.group("hash"), match.group("kind"))
@@ -78,7 +78,7 @@ def dangling_own_links(root, links_dir, dir_fd, prefix):
     still point to although the .pem link is gone: what a run killed after removing an anchor leaves."""
     stale = set()
     for entry in os.listdir(dir_fd):
-        match = HASH_LINK.match(entry)
+        match = HASH_LINK.fullmatch(entry)
         target = _readlink(entry, dir_fd) if (match or entry.startswith(prefix)) else None
         if target is None:
             continue

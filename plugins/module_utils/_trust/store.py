@@ -26,7 +26,8 @@ from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.families imp
 from ansible_collections.iotops.dps_tls.plugins.module_utils._trust.roots import BUILTIN_ROOTS
 
 ANCHOR_PREFIX = "iotops-dps_tls-"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Goes into a file name: matched whole (fullmatch), so a trailing newline is refused too.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Left next to the bundle while the update tool runs; if a run dies there, the next one rebuilds.
 PENDING_NAME = ".iotops-dps_tls-update-pending"
 
@@ -43,7 +44,7 @@ def validate_request(certificates, state, root, family):
     for index, entry in enumerate(certificates):
         where = "certificates[%d]" % index
         name = entry.get("name")
-        if not name or not NAME.match(name):
+        if not name or not NAME.fullmatch(name):
             raise InvalidInputError(where + ".name", "must be 1-64 letters, digits, '.', '_' or '-' starting with a "
                                     "letter or digit, got %r" % name)
         if name in seen:

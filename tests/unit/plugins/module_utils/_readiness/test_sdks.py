@@ -58,6 +58,14 @@ def test_every_language_in_its_layout(tmp_path):
     assert all(s["path"].startswith(str(tmp_path)) for s in found)
 
 
+def test_only_names_that_are_wholly_an_sdk_count(tmp_path):
+    write(tmp_path / "usr/lib/python3/dist-packages/azure_iot_device-1.0.0.dist-info\n/METADATA",
+          "Name: azure-iot-device\nVersion: 1.0.0\n")
+    write(tmp_path / "app/lib/iot-device-client-1.0.0.jar\n")
+    write(tmp_path / "app/lib/iot-device-client-1.0.0.jar.orig")
+    assert sdks.find_sdks(str(tmp_path), app_paths=["/app"]) == []
+
+
 def test_nothing_found_in_an_empty_image(tmp_path):
     assert sdks.find_sdks(str(tmp_path), app_paths=["/missing"]) == []
 

@@ -32,6 +32,17 @@ def test_a_dropped_link_is_filled_by_the_last_of_its_hash(tmp_path):
                                     "aaaaaaaa.2": "b.pem", "bbbbbbbb.0": "d.pem"}
 
 
+def test_only_names_that_are_wholly_a_hash_link_count_as_one(tmp_path):
+    # "aaaaaaaa.1\n" is not a hash link: with a pattern ending in $ it would be renumbered into the gap
+    make(str(tmp_path), {"aaaaaaaa.0": "gone.pem", "aaaaaaaa.1\n": "mine.pem", "aaaaaaaa.1.bak": "old.pem"})
+    fd = os.open(str(tmp_path), os.O_RDONLY)
+    try:
+        drop_links(fd, ["gone.pem"])
+    finally:
+        os.close(fd)
+    assert links(str(tmp_path)) == {"aaaaaaaa.1\n": "mine.pem", "aaaaaaaa.1.bak": "old.pem"}
+
+
 def test_several_links_of_one_hash_go_together(tmp_path):
     make(str(tmp_path), {"aaaaaaaa.0": "x.pem", "aaaaaaaa.1": "keep.pem", "aaaaaaaa.2": "y.pem"})
     fd = os.open(str(tmp_path), os.O_RDONLY)

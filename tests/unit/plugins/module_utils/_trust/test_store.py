@@ -208,6 +208,8 @@ def test_a_run_that_died_is_repaired(device):
 @pytest.mark.parametrize("certificates, state, root, option, words", [
     ([], "present", "/", "certificates", "at least one"),
     ([{"name": "a/b", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
+    # the name goes into a file name: a trailing newline, which a pattern ending in $ lets through, is refused
+    ([{"name": "a\n", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
     ([{"name": "a", "builtin": "digicert_global_root_g2"}] * 2, "present", "/", "certificates[1].name", "twice"),
     ([{"name": "a"}], "present", "/", "certificates[0]", "one of builtin, content or src"),
     ([{"name": "a", "builtin": "digicert_global_root_g2", "src": "/x"}], "present", "/", "certificates[0]", "only one"),
