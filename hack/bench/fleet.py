@@ -5,8 +5,10 @@
 root filesystem through the roles' `root` variables. Ansible reaches it as a user would: OpenSSH, pipelining,
 ControlPersist. Measured for each fleet size: the floor (one ping per host), root_ca_trust first run and rerun, the
 naive role's first run, and the readiness audit; with Debian's acct installed, the CPU of each kind of process
-around the floor and the ca_trust task alone."""
+around the floor, the ca_trust task alone and the audit; and the wall time of each task of the floor, the trust rerun and the
+audit."""
 
+import json
 import os
 import shutil
 import signal
@@ -28,6 +30,8 @@ PROCESS_KINDS = (("device's Python", ("python",)), ("ssh client", ("ssh",)),
                  ("controller", ("ansible-playboo",)), ("sshd and login shell", ("sshd", "bash", "sh", "sleep")))
 AUDIT = os.path.join(COLLECTION, "playbooks", "audit_readiness.yml")
 SIMULATED_DEVICES = os.path.join(COLLECTION, "hack", "simulated_devices.py")
+# The bench's callback that writes each task's wall time (hack/bench/callbacks/task_times.py).
+CALLBACKS = os.path.join(BENCH_DIR, "callbacks")
 
 SSHD_CONFIG = """\
 # One sshd per simulated device; ListenAddress and PidFile come on the command line.
@@ -137,12 +141,16 @@ class Runner:
         self.work = work
         self.runs = 0
 
-    def play(self, label, playbook, extra=(), expect_changed=None, strategy=None, accounted=None):
-        """Runs the playbook; with accounted={}, also fills it with the CPU seconds of each kind of process."""
+    def play(self, label, playbook, extra=(), expect_changed=None, strategy=None, accounted=None, tasks=None):
+        """Runs the playbook; with accounted={}, also fills it with the CPU seconds of each kind of process, and
+        with tasks={}, with the wall seconds of each task."""
         self.runs += 1
         control = os.path.join(self.work, "cp%d" % self.runs)
         os.makedirs(control)
-        env = ansible_env(dict(strategy or {}, **{
+        times = os.path.join(self.work, "tasks%d.json" % self.runs)
+        timed = {"ANSIBLE_CALLBACK_PLUGINS": CALLBACKS, "ANSIBLE_CALLBACKS_ENABLED": "task_times",
+                 "TASK_TIMES_FILE": times} if tasks is not None else {}
+        env = ansible_env(dict(strategy or {}, **timed, **{
             "ANSIBLE_FORKS": str(FORKS),
             "ANSIBLE_PIPELINING": "1",
             "ANSIBLE_SSH_CONTROL_PATH_DIR": control,
@@ -163,6 +171,9 @@ class Runner:
                 expect_changed is not None and changed != expect_changed):
             raise BenchError("(e) %s on %d devices: %d changed, %d failed:\n%s"
                              % (label, self.fleet.count, changed, failed, proc.stdout[-2000:]))
+        if tasks is not None:
+            with open(times, encoding="utf-8") as handle:
+                tasks.update(json.load(handle))
         log("(e) %s on %d devices: %.2fs" % (label, self.fleet.count, float(seconds)))
         return seconds
 
@@ -228,12 +239,14 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
     fleet.start()
     ping = os.path.join(BENCH_DIR, "ping.yml")
     runner.play("warm-up ping", ping)
-    cpu = {FLOOR: {}, "ca_trust task alone, rerun": {}}
-    measured = {FLOOR: runner.play("ping", ping, expect_changed=0, accounted=cpu[FLOOR])}
+    cpu = {FLOOR: {}, "ca_trust task alone, rerun": {}, "readiness audit": {}}
+    tasks = {FLOOR: {}, "root_ca_trust rerun": {}, "readiness audit": {}}
+    measured = {FLOOR: runner.play("ping", ping, expect_changed=0, accounted=cpu[FLOOR], tasks=tasks[FLOOR])}
     trust = os.path.join(BENCH_DIR, "trust_role.yml")
     measured["root_ca_trust first run"] = runner.play("root_ca_trust first run", trust)
     check_trusted(fleet.devices, count)
-    measured["root_ca_trust rerun"] = runner.play("root_ca_trust rerun", trust, expect_changed=0)
+    measured["root_ca_trust rerun"] = runner.play("root_ca_trust rerun", trust, expect_changed=0,
+                                                  tasks=tasks["root_ca_trust rerun"])
     measured["ca_trust task alone, rerun"] = runner.play(
         "ca_trust task alone, rerun", os.path.join(BENCH_DIR, "trust_task.yml"), expect_changed=0,
         accounted=cpu["ca_trust task alone, rerun"])
@@ -249,7 +262,8 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
     fleet.make_devices(missing=missing, weak=weak)
     report_dir = os.path.join(work, "report")
     audit_args = ["-e", "readiness_report_dir=%s" % report_dir, "-e", "readiness_min_ratio=0"]
-    measured["readiness audit"] = runner.play("readiness audit", AUDIT, extra=audit_args)
+    measured["readiness audit"] = runner.play("readiness audit", AUDIT, extra=audit_args,
+                                              accounted=cpu["readiness audit"], tasks=tasks["readiness audit"])
 
     if mitogen:
         # The same runs with Mitogen's linear strategy, an option a user may turn on; the fleet is as it was left.
@@ -265,6 +279,7 @@ def _bench_size(fleet, work, count, naive=True, mitogen=None):
     results = {name: float(seconds) for name, seconds in measured.items()}
     if all(cpu.values()):
         results["cpu"] = cpu
+    results["tasks"] = tasks
     return results
 
 

@@ -113,8 +113,8 @@ def cpu_by_process(sizes):
         return []
     kinds = list(next(iter(rows[0][1]["cpu"].values())))
     lines = ["", "## CPU per device, by process", "",
-             "From the kernel's process accounting (Debian's `acct`) around the floor and the `ca_trust` task "
-             "alone: the CPU time (user and system) of every process that ended during the run, per device, in ms. "
+             "From the kernel's process accounting (Debian's `acct`) around the floor, the `ca_trust` task "
+             "alone and the audit: the CPU time (user and system) of every process that ended during the run, per device, in ms. "
              "The device's Python runs the module; the controller is `ansible-playbook` and its workers. CPU per "
              "device that stays the same from one size to the next is a cost that does not grow with the fleet; "
              "what the kernel spends on no process (the loopback network among others) is not counted.", "",
@@ -126,14 +126,118 @@ def cpu_by_process(sizes):
     return lines
 
 
+# The runs whose tasks the bench times, and the part of a task's name that marks the argument spec's validation.
+TIMED = (FLOOR, "root_ca_trust rerun", "readiness audit")
+VALIDATION = "Validating arguments against arg spec"
+# A run not accounted itself, and the run whose CPU stands for its device task.
+CPU_OF = {"root_ca_trust rerun": "ca_trust task alone, rerun"}
+
+
+def _outside_tasks(row, name):
+    """The run's wall time outside its tasks: start-up, reading the inventory and the playbook, the end."""
+    return row[name] - sum(row["tasks"][name].values())
+
+
+def _short(task):
+    """A task's name for a table: without the collection's name and the argument spec's description."""
+    task = task.replace("iotops.dps_tls.", "").replace("|", "/")
+    return task.split(" - ", maxsplit=1)[0] if VALIDATION in task else task
+
+
+def task_by_task(sizes):
+    """Each timed run's tasks at every size; the small ones added up in one line."""
+    rows = [(size, row) for size, row in sizes if all(row.get("tasks", {}).get(name) for name in TIMED)]
+    if not rows:
+        return []
+    largest = rows[-1][0]
+    lines = ["", "## Where the time goes, task by task", "",
+             "The wall time of each task of the floor, the trust rerun and the audit, from the bench's own callback "
+             "(hack/bench/callbacks/task_times.py): from the task's start to the next one's, which with the linear "
+             "strategy is what the task costs the run, every device's worker and the controller's wait included. "
+             "\"Outside the tasks\" is the rest of the run: Ansible's start-up, reading the inventory and the "
+             "playbook, and the end. Tasks that took less than 2 % of the run at every size are added up in one "
+             "line. The floor here is its first measurement, the one the tasks were timed in."]
+    for name in TIMED:
+        names = []
+        for _size, row in rows:
+            names += [task for task in row["tasks"][name] if task not in names]
+        big = [task for task in names
+               if any(row["tasks"][name].get(task, 0.0) >= 0.02 * row[name] for _size, row in rows)]
+        small = [task for task in names if task not in big]
+        columns = " | ".join("%d devices" % size for size, _row in rows)
+        lines += ["", "**%s**" % name, "", "| task | %s | ms per device at %d |" % (columns, largest),
+                  "|---|%s---:|" % ("---:|" * len(rows))]
+        entries = [(_short(task), [row["tasks"][name].get(task, 0.0) for _size, row in rows]) for task in big]
+        if small:
+            entries.append(("%d other task%s" % (len(small), "s" if len(small) > 1 else ""),
+                            [sum(row["tasks"][name].get(task, 0.0) for task in small) for _size, row in rows]))
+        entries.append(("outside the tasks", [_outside_tasks(row, name) for _size, row in rows]))
+        entries.append(("the whole run", [row[name] for _size, row in rows]))
+        for label, seconds in entries:
+            lines.append("| %s | %s | %.1f |" % (label, " | ".join("%.2f s" % value for value in seconds),
+                                                 seconds[-1] / largest * 1000))
+    return lines
+
+
+def over_the_floor_by_task(sizes, name, size):
+    """What a run costs over the floor at one size, split by task: the argument spec's validation, the device
+    task over the floor's ping task, the other tasks and what lies outside the tasks."""
+    row = dict(sizes)[size]
+    tasks, ping = row["tasks"][name], row["tasks"][FLOOR]
+    device = max(tasks, key=tasks.get)
+    validations = [task for task in tasks if VALIDATION in task]
+    validation = sum(tasks[task] for task in validations)
+    others = sum(tasks.values()) - tasks[device] - validation
+    text = ("%s at %d devices: %.2f s over the floor's first measurement, of which the argument spec's "
+            "validation %.2f s (%.0f ms per device), the device task %.2f s over the floor's ping task, the %d "
+            "other tasks %.2f s, and %+.2f s outside the tasks" % (
+                name, size, row[name] - row[FLOOR], validation, validation / size * 1000,
+                tasks[device] - sum(ping.values()), len(tasks) - 1 - len(validations), others,
+                _outside_tasks(row, name) - _outside_tasks(row, FLOOR)))
+    # the CPU of the run itself where it was accounted, else of its device task alone (the trust rerun's)
+    cpu = row.get("cpu", {})
+    accounted = name if name in cpu else CPU_OF.get(name)
+    if FLOOR in cpu and accounted in cpu:
+        more = {kind: (cpu[accounted].get(kind, 0.0) - cpu[FLOOR].get(kind, 0.0)) / size * 1000
+                for kind in cpu[FLOOR]}
+        text += ("; per device, %s used %s more CPU than the floor" % (
+            "the run" if accounted == name else "the `%s` run" % accounted,
+            ", ".join("the %s %.0f ms" % (kind, ms) for kind, ms in more.items() if ms >= 1)))
+    return text
+
+
+def _others(tasks):
+    """The seconds of a run's tasks besides its device task (the longest) and the argument spec's validation."""
+    return sum(seconds for task, seconds in tasks.items()
+               if VALIDATION not in task and task != max(tasks, key=tasks.get))
+
+
+def misses(sizes):
+    """(run, size) of every ratio to the floor that misses its target, where the run's tasks were timed."""
+    limits = (("root_ca_trust rerun", 1.2), ("readiness audit", 1.3))
+    return [(name, size) for size, row in sizes for name, limit in limits
+            if row.get("tasks", {}).get(name) and row[name] / floor(row) > limit]
+
+
 def left_over_the_floor(sizes):
     """Why the runs that miss their targets stay over the floor: what each costs that a ping does not."""
-    alone = "ca_trust task alone, rerun"
     size, row = sizes[-1]
-    validation = ("at %d devices the role's tasks other than `ca_trust` took %.0f ms per device" % (
-        size, (row["root_ca_trust rerun"] - row[alone]) / size * 1000) if row.get(alone) else "see above")
+    timed = row.get("tasks", {})
+    if all(timed.get(name) for name in TIMED[1:]):
+        validation = "at %d devices it took %s" % (size, " and ".join(
+            "%.0f ms per device in the %s" % (sum(seconds for task, seconds in timed[name].items()
+                                                  if VALIDATION in task) / size * 1000, name)
+            for name in TIMED[1:]))
+        small, large = sizes[0][1]["tasks"]["readiness audit"], timed["readiness audit"]
+        once = ("the audit's tasks other than its device task and the argument spec's validation took %.1f s at %d "
+                "devices" % (_others(small), sizes[0][0]))
+        if len(sizes) > 1:
+            once += " and %.1f s at %d" % (_others(large), size)
+    else:
+        validation, once = "see above", "the audit's reports, the merge and the fleet gate are about twenty tasks"
+    measured = ["- %s." % over_the_floor_by_task(sizes, name, size) for name, size in misses(sizes)]
     return [
-        "", "## What is left over the floor, and why", "",
+        "", "## What is left over the floor, and why", ""] + measured + [
         "- Per device, on the controller: each role validates its variables before any device is touched. Ansible "
         "runs the argument spec's validation as a task per device, with a worker of its own (%s); what a spec "
         "cannot express is checked in the condition of the role's device task, which costs no task of its own. "
@@ -144,9 +248,9 @@ def left_over_the_floor(sizes):
         "certificates). Ansible sends every module with what it imports as source in a zip, which the device's "
         "Python compiles on every run, the floor's `ping` included: the collection's own imports are compiled "
         "there on top of Ansible's.",
-        "- Once per run: the audit's reports, the merge and the fleet gate are about twenty small tasks on the "
-        "controller (two of them, the reports and the merge, in the controller's own process, with no module to "
-        "start). On a fleet of 10 devices, whose floor is a few seconds, this fixed part weighs most.",
+        "- Once per run: the audit's reports, the merge and the fleet gate are small tasks on the controller (the "
+        "reports and the merge in the controller's own process, with no module to start); %s. On a fleet of 10 "
+        "devices, whose floor is a few seconds, this fixed part weighs most." % once,
         "- The devices and the controller share the same two cores on this machine: the devices' module runs take "
         "CPU from the controller, which a real fleet does not.",
     ]
@@ -257,6 +361,7 @@ def render(results):
     lines += ["| %s | %s | %s |" % row for row in targets(sizes)]
     lines += drift(sizes)
     lines += where_the_rerun_goes(sizes)
+    lines += task_by_task(sizes)
     lines += cpu_by_process(sizes)
     if any(met == "no" for _name, _measured, met in targets(sizes)):
         lines += left_over_the_floor(sizes)

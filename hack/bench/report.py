@@ -33,7 +33,9 @@ FLEET_OVER_SSH = [
     "`make bench-fleet` (`SIZES=10,100,1000` by default) runs the trust and readiness playbooks on a fleet of real "
     "`sshd` devices and writes [performance-fleet.md](performance-fleet.md): wall time against fleet size for the "
     "ping floor, the trust role's first run and rerun, the naive role and the readiness audit, the targets met and "
-    "missed, and where the trust rerun's time goes. `MITOGEN=1` measures Mitogen's strategy beside the plain runs.",
+    "missed, and where the time goes: task by task, and the CPU of each kind of process. A full run "
+    "(`NAIVE_UP_TO=100 MITOGEN=1 MITOGEN_UP_TO=100`) takes a little over an hour on two cores. `MITOGEN=1` "
+    "measures Mitogen's strategy beside the plain runs.",
     "",
     "![Wall time against fleet size over SSH](images/fleet.svg)",
     "",
