@@ -22,7 +22,7 @@ DEFAULT_RESOURCE_GROUPS = (
     "rg", "rg1", "rg-dps-tls", "rg-dps-instance", "rg-info", "rg-info-1", "rg-info-2", "rg-catalogue", "rg-drills",
     "rg-certs", "rg-secrets", "rg-pipelines", "rg-devices", "rg-fleet", "rg-role", "rg-bench", "rg-enroll",
     "rg-enrollments", "rg-demo", "rg-site", "rg-gate", "demo", "iot-fleet", "iot-demo", "iot-prod")
-API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+API_VERSION_RE = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 PROVIDER = "/providers/Microsoft.Devices"
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = r"/resourceGroups/(?P<rg>[^/]+)"
@@ -44,7 +44,7 @@ def _guard(app, request, sub):
     if not version:
         raise ApiError(400, "MissingApiVersionParameter",
                        "The api-version query parameter (?api-version=) is required for all requests.")
-    if not API_VERSION_RE.match(version):
+    if not API_VERSION_RE.fullmatch(version):
         raise ApiError(400, "InvalidApiVersionParameter",
                        "The api-version '%s' is invalid. The supported format is 'YYYY-MM-DD' or "
                        "'YYYY-MM-DD-preview'." % version)

@@ -10,7 +10,7 @@ import secrets
 from dpsemu.server import ApiError
 
 RESOURCE_TYPE = "Microsoft.Devices/provisioningServices"
-NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{1,62}[A-Za-z0-9])$")
+NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{1,62}[A-Za-z0-9])")
 SKUS = ("S1",)
 CAPACITY = (1, 200)
 MIN_TLS_VERSIONS = ("1.2",)
@@ -46,7 +46,7 @@ def normalize_location(location):
 
 
 def check_name(name):
-    if not NAME_RE.match(name) or name.isdigit():
+    if not NAME_RE.fullmatch(name) or name.isdigit():
         raise bad("InvalidProvisioningServiceName",
                   "The name '%s' is invalid: use 3-64 letters, digits or hyphens, start and end with a letter or "
                   "digit, and not only digits." % name)

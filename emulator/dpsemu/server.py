@@ -88,12 +88,13 @@ class Router:
         self._routes = []
 
     def add(self, method, pattern, handler):
-        self._routes.append((method, re.compile("^" + pattern + "/?$", re.IGNORECASE), handler))
+        # matched whole (fullmatch): with "$", a percent-encoded newline at the end of a name would pass
+        self._routes.append((method, re.compile(pattern + "/?", re.IGNORECASE), handler))
 
     def dispatch(self, app, request):
         path_matched = False
         for method, pattern, handler in self._routes:
-            match = pattern.match(request.path)
+            match = pattern.fullmatch(request.path)
             if not match:
                 continue
             path_matched = True
