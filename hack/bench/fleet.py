@@ -5,8 +5,8 @@
 root filesystem through the roles' `root` variables. Ansible reaches it as a user would: OpenSSH, pipelining,
 ControlPersist. Measured for each fleet size: the floor (one ping per host), root_ca_trust first run and rerun, the
 naive role's first run, and the readiness audit; with Debian's acct installed, the CPU of each kind of process
-around the floor, the ca_trust task alone and the audit; and the wall time of each task of the floor, the trust rerun and the
-audit."""
+around the floor, the ca_trust task alone and the audit; and the wall time of each task of the floor, the trust
+rerun and the audit."""
 
 import json
 import os
