@@ -210,6 +210,7 @@ def test_a_run_that_died_is_repaired(device):
     ([{"name": "a/b", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
     # the name goes into a file name: a trailing newline, which a pattern ending in $ lets through, is refused
     ([{"name": "a\n", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
+    ([{"name": "..", "builtin": "digicert_global_root_g2"}], "present", "/", "certificates[0].name", "letters"),
     ([{"name": "a", "builtin": "digicert_global_root_g2"}] * 2, "present", "/", "certificates[1].name", "twice"),
     ([{"name": "a"}], "present", "/", "certificates[0]", "one of builtin, content or src"),
     ([{"name": "a", "builtin": "digicert_global_root_g2", "src": "/x"}], "present", "/", "certificates[0]", "only one"),
